@@ -1,0 +1,78 @@
+"""The chapter's three models, built with `paddle.nn` layers.
+
+Each builder returns a `paddle.nn.Layer` that takes a batch of images, float32 [N, 1, 28, 28]
+scaled to [-1, 1], and returns the scores of the ten digits, [N, 10].
+
+The chapter ends every model with `act='softmax'` and feeds probabilities to `cross_entropy`.
+Here the models return the scores before the softmax (logits) and the loss applies it
+(`F.cross_entropy` fuses softmax and log): the same mathematics, but it cannot take the log of a
+probability that has underflowed to 0. `with_softmax` adds the softmax back for the exported
+inference model, which outputs the probabilities, as the chapter's does.
+"""
+
+from paddle import nn
+
+
+def softmax_regression():
+    """Softmax regression: one fully connected layer from the 784 pixels to the 10 digits."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(28 * 28, 10),
+    )
+
+
+def multilayer_perceptron():
+    """Two hidden fully connected layers of 200 with ReLU, then 10 outputs."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(28 * 28, 200),
+        nn.ReLU(),
+        nn.Linear(200, 200),
+        nn.ReLU(),
+        nn.Linear(200, 10),
+    )
+
+
+def convolutional_neural_network():
+    """LeNet-5 as the chapter builds it (two `simple_img_conv_pool` blocks, batch norm between).
+
+    conv 5x5 x20 + ReLU + max-pool 2/2   [N, 1, 28, 28] -> [N, 20, 12, 12]
+    batch norm
+    conv 5x5 x50 + ReLU + max-pool 2/2   [N, 20, 12, 12] -> [N, 50, 4, 4]
+    fully connected 800 -> 10
+    """
+    return nn.Sequential(
+        nn.Conv2D(1, 20, kernel_size=5),
+        nn.ReLU(),
+        nn.MaxPool2D(kernel_size=2, stride=2),
+        nn.BatchNorm2D(20),
+        nn.Conv2D(20, 50, kernel_size=5),
+        nn.ReLU(),
+        nn.MaxPool2D(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(50 * 4 * 4, 10),
+    )
+
+
+# The --model names of train.py and infer.py, mapped to the chapter's builders.
+MODELS = {
+    "softmax": softmax_regression,
+    "mlp": multilayer_perceptron,
+    "cnn": convolutional_neural_network,
+}
+
+
+def build(name):
+    """Build the model named `name` ('softmax', 'mlp' or 'cnn')."""
+    return MODELS[name]()
+
+
+def with_softmax(model):
+    """The model followed by a softmax: outputs probabilities, as the exported model must."""
+    return nn.Sequential(model, nn.Softmax(axis=-1))
+
+
+def count_parameters(model):
+    """Number of trainable parameters (batch norm's running mean and variance are not trained)."""
+    return sum(int(p.numel()) for p in model.parameters() if not p.stop_gradient)
+
