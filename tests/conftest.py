@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny IDX files the tests write themselves, and the real MNIST folder.
+
+Real-data tests take the `mnist_dir` fixture. It reads $MNIST_DIR (CI sets it to ../shared/mnist);
+unset, it finds MNIST as train.py does (Paddle's cache, downloading there). When the files cannot
+be had, the tests fail, never skip: a missing data set must show up red, not silently green.
+"""
+
+import gzip
+import os
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import recognize_digits  # noqa: E402,F401  (quiets paddle before any test imports it)
+from recognize_digits import data  # noqa: E402
+
+
+def write_idx(path, array, magic=None):
+    """Write a uint8 array as a gzipped IDX file (the MNIST format), optionally with a wrong magic."""
+    array = np.asarray(array, dtype=np.uint8)
+    magic = magic if magic is not None else 0x0800 + array.ndim
+    header = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    """A folder with the four MNIST files holding 50 training and 20 test images."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 50), ("test", 20)):
+        (images_name, _), (labels_name, _) = data.FILES[split]
+        write_idx(tmp_path / images_name, rng.integers(0, 256, (n, 28, 28)))
+        write_idx(tmp_path / labels_name, rng.integers(0, 10, n))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    try:
+        return data.find_data_dir()
+    except data.DataError as err:
+        pytest.fail(f"real MNIST is needed: {err}")
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    return data.load_mnist("test", mnist_dir)

@@ -1,0 +1,74 @@
+"""train.py end to end, as a user runs it: its output, its files, its errors."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run_train(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
+    save_dir = tmp_path / "softmax.model"
+    result = run_train("--model", "softmax", "--epochs", "2", "--data-dir", mnist_dir,
+                       "--save-dir", str(save_dir), "--log-interval", "300")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "a normal run prints nothing but our own output"
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Training softmax_regression (7,850 parameters)")
+    # The chapter's log lines, in its formats.
+    assert [l for l in lines if l.startswith("Pass ")] == [
+        l for l in lines if re.fullmatch(r"Pass [01], Batch (0|300|600|900), Cost \d+\.\d{6}", l)]
+    assert len([l for l in lines if l.startswith("Pass ")]) == 8
+    tests = [l for l in lines if l.startswith("Test with Epoch")]
+    assert len(tests) == 2 and re.fullmatch(r"Test with Epoch 1, avg_cost: [\d.]+, acc: [\d.]+", tests[1])
+    assert re.fullmatch(r"Best pass is [01], testing Avgcost is [\d.]+", lines[-3])
+    accuracy = float(re.fullmatch(r"The classification accuracy is ([\d.]+)%", lines[-2]).group(1))
+    assert accuracy >= 90.0
+
+    assert sorted(os.listdir(save_dir)) == ["cost.png", "model.json", "model.pdiparams",
+                                            "model_info.json"]
+    info = json.loads((save_dir / "model_info.json").read_text())
+    assert info["model"] == "softmax" and info["builder"] == "softmax_regression"
+    assert round(info["test_acc"] * 100, 2) == accuracy
+    assert (save_dir / "cost.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "argument --epochs: must be a positive whole number, got '0'"),
+    (["--batch-size", "-5"], "argument --batch-size: must be a positive whole number"),
+    (["--lr", "0"], "argument --lr: must be a positive number, got '0'"),
+    (["--lr", "nan"], "argument --lr: must be a positive number"),
+    (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
+])
+def test_bad_flags_are_one_line(args, message):
+    result = run_train(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr
+
+
+def test_missing_data_is_one_line(tmp_path):
+    result = run_train("--data-dir", str(tmp_path / "nowhere"), "--save-dir", str(tmp_path / "m"))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert "MNIST not found" in result.stderr and "train-images-idx3-ubyte.gz" in result.stderr
+
+
+def test_gpu_on_a_machine_without_one_is_one_line(tmp_path):
+    import paddle
+    if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0:
+        pytest.skip("this machine has a GPU")
+    result = run_train("--device", "gpu", "--save-dir", str(tmp_path / "m"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "train.py: error: --device gpu, but this machine has a CPU-only Paddle "
+        "(pip install paddlepaddle-gpu for CUDA); use --device cpu."]
