@@ -186,3 +186,46 @@ def batches(images, labels, batch_size, order=None):
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
         yield images[index], labels[index]
+
+
+def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickness=0.3):
+    """Randomly distort a batch [N, 1, 28, 28] in [-1, 1] the way handwriting varies.
+
+    Each image gets its own small rotation (degrees), scale, shift (pixels) and, with probability
+    `thickness`, a stroke made thicker or thinner by one grey-level dilation or erosion. Sampling
+    is bilinear and vectorised over the batch: about a millisecond for 64 images.
+    """
+    n = len(images)
+    angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
+    scale = rng.uniform(1 - max_scale, 1 + max_scale, n)
+    shift = rng.uniform(-max_shift, max_shift, (n, 2))
+    # Inverse map: for every output pixel, where to read in the input (about the image centre).
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    ys, xs = np.mgrid[0:28, 0:28].astype(np.float32) - 13.5
+    src_x = cos[:, None, None] * xs + sin[:, None, None] * ys + 13.5 - shift[:, 0, None, None]
+    src_y = -sin[:, None, None] * xs + cos[:, None, None] * ys + 13.5 - shift[:, 1, None, None]
+
+    # Bilinear sampling from images padded by one pixel of background (-1).
+    padded = np.pad(images[:, 0], ((0, 0), (1, 1), (1, 1)), constant_values=-1.0)
+    src_x = np.clip(src_x + 1, 0, 28.999)
+    src_y = np.clip(src_y + 1, 0, 28.999)
+    x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
+    fx, fy = src_x - x0, src_y - y0
+    flat = padded.reshape(n, -1)
+    base = np.arange(n)[:, None, None] * 30 * 30
+
+    def at(y, x):
+        return flat.ravel()[base + y * 30 + x]
+
+    out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy)
+           + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy)
+
+    # Stroke thickness: a 2x2 grey dilation thickens, erosion thins (ink is high, background -1).
+    change = rng.uniform(size=n)
+    thicker, thinner = change < thickness / 2, (change >= thickness / 2) & (change < thickness)
+    if thicker.any() or thinner.any():
+        p = np.pad(out, ((0, 0), (0, 1), (0, 1)), mode="edge")
+        neighbours = np.stack([p[:, :-1, :-1], p[:, 1:, :-1], p[:, :-1, 1:], p[:, 1:, 1:]])
+        out = np.where(thicker[:, None, None], neighbours.max(0), out)
+        out = np.where(thinner[:, None, None], neighbours.min(0), out)
+    return out[:, np.newaxis].astype(np.float32)

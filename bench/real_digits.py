@@ -1,0 +1,59 @@
+"""How well a trained model reads real handwritten digits: the chapter's preprocessing vs ours.
+
+    python bench/real_digits.py --model-dir recognize_digits_cnn.inference.model
+
+Reads every image in --digits (the label is the first character of the file name), prints the
+accuracy with `--preprocess book` (the chapter's load_image) and `mnist` (imaging.to_mnist) and the
+misses; then checks that to_mnist does no harm to real MNIST digits (test set, raw vs through it).
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
+from recognize_digits import cli, data, imaging  # noqa: E402
+from recognize_digits.inference import Predictor  # noqa: E402
+
+
+def main(argv=None):
+    parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
+    parser.add_argument("--digits", default="../shared/digits",
+                        help="folder of digit images named <label>_*.png")
+    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+    args = parser.parse_args(argv)
+
+    predictor = Predictor(args.model_dir)
+    files = sorted(f for f in os.listdir(args.digits) if f[:1].isdigit())
+    labels = np.array([int(f[0]) for f in files])
+    for mode in ("book", "mnist"):
+        start = time.perf_counter()
+        paths = [os.path.join(args.digits, f) for f in files]
+        images = np.concatenate([imaging.preprocess(path, mode) for path in paths])
+        ms = (time.perf_counter() - start) / len(files) * 1000
+        guesses = predictor(images).argmax(axis=1)
+        right = int((guesses == labels).sum())
+        print(f"{mode:>5}: {right}/{len(files)} real digits right "
+              f"({100 * right / len(files):.1f}%), {ms:.1f} ms per image to read and preprocess")
+        for name, label, guess in zip(files, labels, guesses):
+            if guess != label:
+                print(f"         miss {name}: label {label}, guess {guess}")
+
+    images, test_labels = data.load_mnist("test", args.mnist_dir, download=False)
+    raw = (predictor(images).argmax(axis=1) == test_labels).mean()
+    grey = data.read_idx(os.path.join(args.mnist_dir, data.FILES["test"][0][0]), ndim=3)
+    start = time.perf_counter()
+    ours = np.stack([imaging.to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1
+    ms = (time.perf_counter() - start) / len(grey) * 1000
+    through = (predictor(ours).argmax(axis=1) == test_labels).mean()
+    print(f"MNIST test: {100 * raw:.2f}% raw, {100 * through:.2f}% through to_mnist "
+          f"({100 * (through - raw):+.2f} points), to_mnist {ms:.2f} ms per image")
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))
