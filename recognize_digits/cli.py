@@ -5,7 +5,9 @@ what is wrong and what to do, and a non-zero exit status: never a traceback.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 
 from recognize_digits import RecognizeDigitsError
@@ -38,9 +40,9 @@ def positive_float(text):
     return value
 
 
-def run(main, argv=None):
+def run(main, argv=None, prog=None):
     """Run `main(argv)` and turn our errors and Ctrl-C into one line and an exit status."""
-    prog = os.path.basename(sys.argv[0])
+    prog = prog or os.path.basename(sys.argv[0])
     try:
         return main(argv)
     except RecognizeDigitsError as err:
@@ -49,3 +51,51 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+class Interrupted(Exception):
+    """Training stopped between two steps because a StopRequest was set."""
+
+    def __init__(self, epoch, step, signal_name):
+        super().__init__(epoch, step, signal_name)
+        self.epoch, self.step, self.signal_name = epoch, step, signal_name
+
+    def message(self, save_dir, resume):
+        if self.epoch == 0:
+            kept = "no epoch had finished, so there is nothing to resume: run the same command again"
+        else:
+            kept = (f"epochs 0-{self.epoch - 1} are kept in {save_dir}; "
+                    f"resume with: {resume}")
+        return (f"Stopped by {self.signal_name} in pass {self.epoch}, batch {self.step}: {kept}")
+
+
+class StopRequest:
+    """Set when the user presses Ctrl-C (SIGINT) or the system asks to stop (SIGTERM)."""
+
+    def __init__(self):
+        self.signal = None
+
+    def __bool__(self):
+        return self.signal is not None
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """Within this block, SIGINT and SIGTERM only set the StopRequest it yields.
+
+    The training loop checks it after every step and stops between steps, so an interrupt
+    never cuts a checkpoint or a model in half. A second Ctrl-C stops at once, as usual.
+    """
+    stop = StopRequest()
+
+    def handler(signum, frame):
+        if stop:  # asked twice: the user means it
+            raise KeyboardInterrupt
+        stop.signal = signal.Signals(signum).name
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

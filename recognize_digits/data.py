@@ -12,8 +12,10 @@ keeps them, so an earlier download is reused). Files missing from the cache are 
 import gzip
 import hashlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import urllib.request
 import zlib
 
@@ -229,3 +231,42 @@ def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickn
         out = np.where(thicker[:, None, None], neighbours.max(0), out)
         out = np.where(thinner[:, None, None], neighbours.min(0), out)
     return out[:, np.newaxis].astype(np.float32)
+
+
+def prefetch(iterable, depth=4):
+    """Yield the items of `iterable`, produced ahead in a background thread.
+
+    Paddle's dynamic graph keeps one core busy; cutting and augmenting the next batches on the
+    other core (numpy releases the GIL while it copies) takes the input pipeline off the
+    training loop's path.
+    """
+    items = queue.Queue(maxsize=depth)  # (True, item) ... then (False, None or the error)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterable:
+                if stop.is_set():
+                    return
+                items.put((True, item))
+            items.put((False, None))
+        except BaseException as err:  # hand any error to the consumer, which raises it
+            items.put((False, err))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = items.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                items.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)

@@ -12,7 +12,7 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 
-from recognize_digits import RecognizeDigitsError
+from recognize_digits import RecognizeDigitsError, distributed
 
 
 class DivergedError(RecognizeDigitsError):
@@ -52,11 +52,13 @@ def train_epoch(model, optimizer, batches, event_handler=None):
 
 
 @paddle.no_grad()
-def train_test(model, batches):
+def train_test(model, batches, world=1):
     """The chapter's train_test: mean cost and accuracy over every image of `batches`.
 
     Both are exact over the whole set, each batch weighted by its number of images (the last
-    batch may be short), not a mean of batch means. Returns (avg_cost, acc) as Python floats.
+    batch may be short), not a mean of batch means. With `world` > 1 processes, each passes its
+    own share of the test set and the sums are added up over all of them. Returns (avg_cost,
+    acc) as Python floats.
     """
     model.eval()
     total_cost = 0.0
@@ -67,6 +69,9 @@ def train_test(model, batches):
         total_cost += float(avg_cost) * n
         total_correct += round(float(acc) * n)  # a count: exact, whatever float32 made of acc
         total += n
+    if world > 1:
+        total_cost, total_correct, total = distributed.all_sum([total_cost, total_correct, total],
+                                                               world)
     return total_cost / total, total_correct / total
 
 

@@ -34,8 +34,8 @@ def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
     accuracy = float(re.fullmatch(r"The classification accuracy is ([\d.]+)%", lines[-2]).group(1))
     assert accuracy >= 90.0
 
-    assert sorted(os.listdir(save_dir)) == ["cost.png", "model.json", "model.pdiparams",
-                                            "model_info.json"]
+    assert sorted(os.listdir(save_dir)) == ["checkpoint.pdckpt", "cost.png", "model.json",
+                                            "model.pdiparams", "model_info.json"]
     info = json.loads((save_dir / "model_info.json").read_text())
     assert info["model"] == "softmax" and info["builder"] == "softmax_regression"
     assert round(info["test_acc"] * 100, 2) == accuracy
