@@ -49,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="randomly shift, rotate, scale and thicken the training digits "
                              "(default: on for cnn, off for softmax and mlp)")
+    parser.add_argument("--train-size", type=cli.positive_int, default=None, metavar="N",
+                        help="train on the first N training images only, for quick experiments "
+                             "(default: all 60,000)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding the four MNIST .gz files (default: $MNIST_DIR, else "
                              "~/.cache/paddle/dataset/mnist, downloading them there if absent)")
@@ -150,11 +153,13 @@ def main(argv=None):
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
     train_images, train_labels = data.load_mnist("train", args.data_dir)
+    train_images, train_labels = train_images[:args.train_size], train_labels[:args.train_size]
     test_images, test_labels = data.load_mnist("test", args.data_dir)
 
     network = models.build(args.model)
     optimizer = training.optimizer_program(network.parameters(), args.lr)
-    history = {"train": [], "test": []}  # what event_handler_plot draws
+    # What event_handler_plot draws, and how long each epoch's training and test passes took.
+    history = {"train": [], "test": [], "seconds": []}
     best, first_epoch = None, 0
     if saved:
         checkpoint.restore(saved, network, optimizer)
@@ -162,7 +167,7 @@ def main(argv=None):
         first_epoch = saved["state"]["epoch"] + 1
     # Several processes: DataParallel averages the gradients over them after each backward.
     model = paddle.DataParallel(network) if world > 1 else network
-    steps_per_epoch = -(-len(distributed.shard(train_labels, rank, world)) // args.batch_size)
+    steps_per_epoch = -(-len(data.shard(train_labels, rank, world)) // args.batch_size)
     log(f"{'Resuming' if saved else 'Training'} {CHAPTER_NAMES[args.model]} "
         f"({models.count_parameters(network):,} parameters) on {len(train_labels):,} images"
         f"{' with augmentation' if args.augment else ''}, epochs {first_epoch}-{args.epochs - 1}, "
@@ -170,12 +175,8 @@ def main(argv=None):
 
     def train_pass(epoch, stop):
         """One epoch of training on this process's shard, logging as the chapter does."""
-        order = distributed.shard(data.epoch_permutation(len(train_labels), args.seed, epoch),
-                                  rank, world)
-        batches = data.batches(train_images, train_labels, args.batch_size, order)
-        if args.augment:
-            rng = np.random.default_rng([args.seed, epoch, rank])
-            batches = ((data.augment(images, rng), labels) for images, labels in batches)
+        batches = data.training_batches(train_images, train_labels, args.batch_size, args.seed,
+                                        epoch, args.augment, rank, world)
         # On a terminal, a progress bar with speed and ETA; piped to a file, clean lines only.
         bar = tqdm(total=steps_per_epoch, desc=f"Pass {epoch}", unit="batch", leave=False,
                    disable=not (main_process and sys.stderr.isatty()), dynamic_ncols=True)
@@ -192,11 +193,11 @@ def main(argv=None):
                 raise cli.Interrupted(epoch, step, stop.signal)
 
         with bar:
-            training.train_epoch(model, optimizer, data.prefetch(batches), event_handler)
+            training.train_epoch(model, optimizer, batches, event_handler)
 
     def test_pass(epoch):
         """The chapter's train_test after each epoch: exact over the 10,000 test images."""
-        order = distributed.shard(np.arange(len(test_labels)), rank, world)
+        order = data.shard(np.arange(len(test_labels)), rank, world)
         avg_cost, acc = training.train_test(
             model, data.batches(test_images, test_labels, 1000, order), world)
         training.check_finite(avg_cost, epoch, steps_per_epoch - 1)
@@ -208,8 +209,11 @@ def main(argv=None):
     try:
         with cli.stop_on_signals() as stop:
             for epoch in range(first_epoch, args.epochs):
+                started = time.perf_counter()
                 train_pass(epoch, stop)
+                trained = time.perf_counter()
                 avg_cost, acc = test_pass(epoch)
+                history["seconds"].append([trained - started, time.perf_counter() - trained])
                 if not main_process:
                     continue
                 if best is None or avg_cost < best["test_cost"]:  # the chapter's best pass
@@ -234,6 +238,10 @@ def main(argv=None):
 
     seconds = time.perf_counter() - start
     done = args.epochs - first_epoch
+    if world > 1:
+        if not distributed.parameters_agree(network, world):
+            raise cli.RecognizeDigitsError(f"the parameters differ between the {world} processes")
+        log(f"The parameters are identical on all {world} processes.")
     log("Best pass is %s, testing Avgcost is %s" % (best["epoch"], best["test_cost"]))
     log("The classification accuracy is %.2f%%" % (best["test_acc"] * 100))
     log(f"Trained {done} epoch{'s' if done > 1 else ''} in {seconds:.1f} s ({seconds / done:.1f} "

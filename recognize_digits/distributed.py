@@ -27,18 +27,6 @@ def init():
     return dist.get_rank(), dist.get_world_size()
 
 
-def shard(order, rank, world):
-    """This rank's share of an epoch's order (or of any sequence): every world-th item from the
-    rank-th.
-
-    The shards are disjoint and together the whole order. All shards get the same length (at
-    most world - 1 images at the end of the order are left out; none for MNIST's 60,000 and 2,
-    3, 4, 5, 6 or 8 processes), so every process takes the same number of steps.
-    """
-    usable = len(order) - len(order) % world
-    return order[:usable][rank::world]
-
-
 def all_sum(values, world):
     """Sum a list of numbers over all processes (the numbers themselves when alone)."""
     if world == 1:
@@ -48,3 +36,21 @@ def all_sum(values, world):
     tensor = paddle.to_tensor(np.asarray(values, dtype=np.float64))
     dist.all_reduce(tensor)
     return tensor.numpy().tolist()
+
+
+def parameters_agree(network, world):
+    """True if every trainable parameter is bit-identical on all processes.
+
+    Data parallelism keeps one model on every process by averaging the gradients; this checks
+    it, with one element-wise max and one min over the processes.
+    """
+    if world == 1:
+        return True
+    import paddle.distributed as dist
+
+    flat = paddle.concat([p.detach().flatten() for p in network.parameters()
+                          if not p.stop_gradient])
+    high, low = flat.clone(), flat.clone()
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    return bool((high == low).all())

@@ -107,8 +107,20 @@ class Predictor:
                 f"could not load the model in {model_dir} ({first_line}); "
                 f"train it again with `python train.py`."
             ) from None
-        self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
+        names = self.predictor.get_input_names()
+        if names != [INPUT_NAME]:
+            raise ModelError(f"{model_dir} holds a model that is not a digit model from train.py "
+                             f"(its input is {', '.join(names)}, expected {INPUT_NAME} "
+                             f"[N, 1, 28, 28]); pass the --model-dir of a train.py run.")
+        self.input = self.predictor.get_input_handle(INPUT_NAME)
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
+        try:  # one blank image: a model of the wrong shape fails here, not on the user's images
+            shape = self(np.full((1, 1, 28, 28), -1, np.float32)).shape
+        except Exception:
+            shape = None
+        if shape != (1, 10):
+            raise ModelError(f"{model_dir} holds a model that is not a digit model from train.py "
+                             f"(its input is not [N, 1, 28, 28] or its output not [N, 10]).")
 
     def __call__(self, images, batch_size=1000):
         """Probabilities [N, 10] for float32 images [N, 1, 28, 28] scaled to [-1, 1]."""

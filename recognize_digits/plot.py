@@ -34,6 +34,11 @@ def plot_costs(history, path, title="Train and test cost"):
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    save_figure(fig, path)
+
+
+def save_figure(fig, path):
+    """Save a matplotlib figure as a PNG, atomically, and free its memory."""
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")

@@ -11,13 +11,14 @@ import struct
 import sys
 
 import numpy as np
+import paddle
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle before any test imports it)
-from recognize_digits import data  # noqa: E402
+from recognize_digits import data, inference, models, training  # noqa: E402
 
 
 def write_idx(path, array, magic=None):
@@ -51,3 +52,16 @@ def mnist_dir():
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir):
     return data.load_mnist("test", mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def model_dir(mnist_dir, tmp_path_factory):
+    """LeNet-5 trained for one pass over 12,000 MNIST images (about 98% accurate), exported."""
+    images, labels = data.load_mnist("train", mnist_dir)
+    paddle.seed(90)
+    model = models.convolutional_neural_network()
+    optimizer = training.optimizer_program(model.parameters())
+    training.train_epoch(model, optimizer, data.batches(images[:12000], labels[:12000], 64))
+    folder = tmp_path_factory.mktemp("cnn.inference.model")
+    inference.save_inference_model(folder, model, {"model": "cnn"})
+    return str(folder)

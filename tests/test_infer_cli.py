@@ -6,27 +6,11 @@ import subprocess
 import sys
 
 import numpy as np
-import paddle
-import pytest
 from PIL import Image
 
 from conftest import ROOT
-from recognize_digits import data, inference, models, training
 
 INFER_3 = os.path.join("image", "infer_3.png")
-
-
-@pytest.fixture(scope="session")
-def model_dir(mnist_dir, tmp_path_factory):
-    """LeNet-5 trained for one pass over 12,000 MNIST images (about 98% accurate), exported."""
-    images, labels = data.load_mnist("train", mnist_dir)
-    paddle.seed(90)
-    model = models.convolutional_neural_network()
-    optimizer = training.optimizer_program(model.parameters())
-    training.train_epoch(model, optimizer, data.batches(images[:12000], labels[:12000], 64))
-    folder = tmp_path_factory.mktemp("cnn.inference.model")
-    inference.save_inference_model(folder, model, {"model": "cnn"})
-    return str(folder)
 
 
 def run_infer(*args):

@@ -1,0 +1,80 @@
+"""How much the input pipeline adds to an epoch, beyond the training steps themselves.
+
+    python bench/pipeline.py --model cnn
+    python bench/pipeline.py --model softmax
+
+Times the same N training steps two ways, alternately, in one process:
+  steps only   batches already cut and converted to tensors before the clock starts;
+  full         what train.py does: shuffle, cut, augment (if the model's default), prefetch in a
+               background thread, convert to tensors.
+overhead = full / steps only - 1, the median of --repeats alternations.
+"""
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the project: recognize_digits and train.py
+
+import recognize_digits  # noqa: E402,F401
+import paddle  # noqa: E402
+from machine import describe  # noqa: E402
+from recognize_digits import data, models, training  # noqa: E402
+from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
+
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", choices=list(AUGMENT), default="cnn")
+    parser.add_argument("--steps", type=int, default=None, help="default: 200 for cnn, else 900")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    steps = args.steps or (200 if args.model == "cnn" else 900)
+
+    images, labels = data.load_mnist("train", args.data_dir)
+    paddle.seed(0)
+    model = models.build(args.model)
+    optimizer = training.optimizer_program(model.parameters())
+
+    def pipeline(epoch):
+        """train.py's input pipeline for one epoch, cut to `steps` batches."""
+        return itertools.islice(data.training_batches(images, labels, 64, 0, epoch,
+                                                      AUGMENT[args.model]), steps)
+
+    last = {}
+
+    def keep(step, cost):
+        last["cost"] = cost
+
+    ratios = []
+    for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
+        ready = [(paddle.to_tensor(x), paddle.to_tensor(y)) for x, y in pipeline(repeat)]
+        start = time.perf_counter()
+        model.train()
+        for x, y in ready:
+            cost, _ = training.train_program(model, x, y)
+            cost.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+        float(cost)
+        steps_only = time.perf_counter() - start
+        start = time.perf_counter()
+        training.train_epoch(model, optimizer, pipeline(repeat), keep)
+        float(last["cost"])
+        full = time.perf_counter() - start
+        if repeat:
+            ratios.append(full / steps_only - 1)
+            print(f"steps only {steps_only:.2f} s, full {full:.2f} s, overhead {ratios[-1]:+.1%}")
+    print(f"{args.model}: input pipeline overhead {statistics.median(ratios):+.1%} (median of "
+          f"{args.repeats}, {steps} steps of 64; augmentation {'on' if AUGMENT[args.model] else 'off'})"
+          f" on {describe()}")
+
+
+if __name__ == "__main__":
+    main()
