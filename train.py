@@ -242,6 +242,8 @@ def main(argv=None):
         if not distributed.parameters_agree(network, world):
             raise cli.RecognizeDigitsError(f"the parameters differ between the {world} processes")
         log(f"The parameters are identical on all {world} processes.")
+    if not main_process:
+        return 0
     log("Best pass is %s, testing Avgcost is %s" % (best["epoch"], best["test_cost"]))
     log("The classification accuracy is %.2f%%" % (best["test_acc"] * 100))
     log(f"Trained {done} epoch{'s' if done > 1 else ''} in {seconds:.1f} s ({seconds / done:.1f} "

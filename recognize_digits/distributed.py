@@ -6,6 +6,8 @@ starts one process per device (or per CPU process, over gloo), each with its ran
 environment. Run plainly, there is one process and nothing here sets up anything.
 """
 
+import contextlib
+import io
 import os
 
 import numpy as np
@@ -23,7 +25,10 @@ def init():
         return 0, 1
     import paddle.distributed as dist
 
-    dist.init_parallel_env()
+    # init_parallel_env lists every non-default Paddle flag on stderr (the launcher sets some):
+    # framework chatter, kept from the user.
+    with contextlib.redirect_stderr(io.StringIO()):
+        dist.init_parallel_env()
     return dist.get_rank(), dist.get_world_size()
 
 

@@ -44,7 +44,7 @@ def tiny_mnist(tmp_path):
 @pytest.fixture(scope="session")
 def mnist_dir():
     try:
-        return data.find_data_dir()
+        return os.path.abspath(data.find_data_dir())
     except data.DataError as err:
         pytest.fail(f"real MNIST is needed: {err}")
 

@@ -1,0 +1,158 @@
+"""The speed report: where the time of training and inference goes, on this machine.
+
+    python bench/speed.py                 # about 3 minutes on 2 CPU cores
+    python bench/speed.py --skip-torch    # without the PyTorch comparison
+
+1. Training images/s of each model (steps of 64, the chapter's settings), and where LeNet-5's
+   epoch goes: training steps, input pipeline (see bench/pipeline.py), test loop.
+2. Evaluation images/s: the dynamic graph (training.predict) vs the Paddle Inference predictor.
+3. `python infer.py one.png` cold start vs `python -c "import paddle"`.
+4. Where PyTorch is installed: the same three networks, same settings, in a plain PyTorch loop.
+Every line carries the machine it was measured on.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+import recognize_digits  # noqa: E402,F401
+import numpy as np  # noqa: E402
+import paddle  # noqa: E402
+from machine import describe  # noqa: E402
+from recognize_digits import data, inference, models, training  # noqa: E402
+
+LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
+
+
+def steps_per_second(model, images, labels, steps):
+    optimizer = training.optimizer_program(model.parameters())
+    x, y = paddle.to_tensor(images[:64]), paddle.to_tensor(labels[:64])
+    model.train()
+
+    def run(n):
+        for _ in range(n):
+            cost, _ = training.train_program(model, x, y)
+            cost.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+        float(cost)
+
+    run(10)  # warm up
+    start = time.perf_counter()
+    run(steps)
+    return steps / (time.perf_counter() - start)
+
+
+def wall(command, repeats=5):
+    """Median wall time of a command, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def torch_images_per_second(name, images, labels, steps):
+    import torch
+    from torch import nn
+
+    net = {
+        "softmax": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),
+        "mlp": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 200), nn.ReLU(),
+                                     nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, 10)),
+        "cnn": lambda: nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2, 2),
+                                     nn.BatchNorm2d(20), nn.Conv2d(20, 50, 5), nn.ReLU(),
+                                     nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(800, 10)),
+    }[name]()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
+    x, y = torch.from_numpy(images[:64]), torch.from_numpy(labels[:64])
+
+    def run(n):
+        for _ in range(n):
+            loss = nn.functional.cross_entropy(net(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    run(10)
+    start = time.perf_counter()
+    run(steps)
+    return 64 * steps / (time.perf_counter() - start), torch.__version__, torch.get_num_threads()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--skip-torch", action="store_true")
+    args = parser.parse_args()
+    print(f"Machine: {describe()}\n")
+
+    images, labels = data.load_mnist("train", args.data_dir)
+    test_images, test_labels = data.load_mnist("test", args.data_dir)
+    steps = {"softmax": 2000, "mlp": 1000, "cnn": 150}
+    paddle_speed = {}
+    print("1. Training, steps of 64 images (forward, backward, Adam), dynamic graph")
+    for name in ("softmax", "mlp", "cnn"):
+        paddle.seed(0)
+        paddle_speed[name] = 64 * steps_per_second(models.build(name), images, labels, steps[name])
+        print(f"   {name:8s} {paddle_speed[name]:9,.0f} images/s")
+    gflops = paddle_speed["cnn"] * LENET_MFLOP_PER_IMAGE / 1000
+    print(f"   LeNet-5 at {gflops:.1f} GFLOP/s ({LENET_MFLOP_PER_IMAGE:.0f} MFLOP per image)")
+
+    paddle.seed(0)
+    lenet = models.convolutional_neural_network()
+    start = time.perf_counter()
+    training.train_test(lenet, data.batches(test_images, test_labels, 1000))
+    test_loop = time.perf_counter() - start
+    steps_s = 60000 / paddle_speed["cnn"]
+    print(f"   LeNet-5 epoch: training steps {steps_s:.1f} s, test loop {test_loop:.1f} s, input "
+          f"pipeline: see bench/pipeline.py (under 1% with augmentation in a background thread)")
+
+    print("\n2. Evaluation of LeNet-5 on the 10,000 test images, batches of 1,000")
+    with tempfile.TemporaryDirectory() as tmp:
+        inference.save_inference_model(tmp, lenet, {"model": "cnn"})
+        start = time.perf_counter()
+        training.predict(lenet, test_images)
+        dygraph = 10000 / (time.perf_counter() - start)
+        predictor = inference.Predictor(tmp)
+        predictor(test_images[:1000])  # warm up
+        start = time.perf_counter()
+        predictor(test_images)
+        engine = 10000 / (time.perf_counter() - start)
+        print(f"   dynamic graph          {dygraph:9,.0f} images/s")
+        print(f"   Paddle Inference       {engine:9,.0f} images/s ({engine / dygraph:.1f}x)")
+
+        print("\n3. Start-up, median of 5 runs")
+        one_png = os.path.join("image", "infer_3.png")
+        base = wall([sys.executable, "-c", "import paddle"])
+        infer = wall([sys.executable, "infer.py", one_png, "--model-dir", tmp])
+        print(f"   python -c 'import paddle'        {base:5.2f} s")
+        print(f"   python infer.py image/infer_3.png {infer:5.2f} s ({infer / base:.2f}x)")
+
+    if args.skip_torch:
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("\n4. PyTorch is not installed: no comparison.")
+        return
+    print("\n4. The same networks and settings in PyTorch (plain loop, same machine, same run)")
+    for name in ("softmax", "mlp", "cnn"):
+        speed, version, threads = torch_images_per_second(name, images, labels, steps[name])
+        print(f"   {name:8s} PyTorch {speed:9,.0f} images/s, Paddle {paddle_speed[name]:9,.0f}: "
+              f"Paddle / PyTorch = {paddle_speed[name] / speed:.2f} (torch {version}, "
+              f"{threads} threads)")
+
+
+if __name__ == "__main__":
+    main()
