@@ -148,8 +148,13 @@ def main(argv=None):
                 f"could not write the {what} in {save_dir} ({err.strerror or err}); the files "
                 f"already there are kept. Free some space, or choose another --save-dir.") from None
 
-    if main_process:
-        save("first file", lambda: files.check_writable(save_dir))  # fail now, not after an epoch
+    if main_process:  # a read-only or full save dir: say so now, not after the first epoch
+        try:
+            files.check_writable(save_dir)
+        except OSError as err:
+            raise cli.RecognizeDigitsError(
+                f"cannot write to the save dir {save_dir} ({err.strerror or err}); free some "
+                f"space or choose another folder with --save-dir.") from None
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
     train_images, train_labels = data.load_mnist("train", args.data_dir)

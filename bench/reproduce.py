@@ -2,6 +2,7 @@
 
     python bench/reproduce.py                    # one seed: about 5 minutes on 2 CPU cores
     python bench/reproduce.py --seeds 3 --out bench/results.md
+    python bench/reproduce.py --train-args="--no-augment"   # the chapter's data, unaugmented
 
 Each run is the user's own command, `python train.py --model M --seed S` (Adam 0.001, batch 64,
 5 epochs), in a temporary save dir; its checkpoint gives the best pass's accuracy and the time
@@ -30,9 +31,9 @@ CHAPTER = {  # the chapter's name and reported test accuracy of each model
 }
 
 
-def run(model, seed, epochs, data_dir, save_dir):
+def run(model, seed, epochs, data_dir, save_dir, extra):
     command = [sys.executable, os.path.join(ROOT, "train.py"), "--model", model, "--seed", str(seed),
-               "--epochs", str(epochs), "--save-dir", save_dir]
+               "--epochs", str(epochs), "--save-dir", save_dir, *extra]
     if data_dir:
         command += ["--data-dir", data_dir]
     print("$", " ".join(command[1:]), flush=True)
@@ -46,6 +47,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--models", nargs="+", default=list(CHAPTER), choices=list(CHAPTER))
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: as train.py)")
+    parser.add_argument("--train-args", default="",
+                        help='more flags for train.py, e.g. --train-args="--no-augment"')
     parser.add_argument("--out", default=None, help="also write the table to this Markdown file")
     parser.add_argument("--figure", default=os.path.join(ROOT, "image", "cost_curves.png"))
     args = parser.parse_args()
@@ -54,7 +57,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
             states = [run(model, 90 + i, args.epochs, args.data_dir,
-                          os.path.join(tmp, f"{model}-{i}")) for i in range(args.seeds)]
+                          os.path.join(tmp, f"{model}-{i}"), args.train_args.split())
+                      for i in range(args.seeds)]
             histories[CHAPTER[model][0]] = states[0]["history"]
             accuracies = [100 * s["best"]["test_acc"] for s in states]
             train_s = [t for s in states for t, _ in s["history"]["seconds"]]

@@ -149,3 +149,38 @@ def test_divergence_stops_and_keeps_the_best_model(mnist_dir, tmp_path, monkeypa
                    "diverged. Try a smaller learning rate (--lr; the chapter uses 0.001). The best model so "
                    f"far (pass 0) is kept in {save_dir}."]
     assert inference.read_info(save_dir)["epoch"] == 0
+
+
+def test_unwritable_save_dir_is_one_line_before_training(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    result = subprocess.run(train_cmd("--save-dir", str(tmp_path / "a_file" / "model")),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"train.py: error: cannot write to the save dir {tmp_path / 'a_file' / 'model'} (Not a "
+        f"directory); free some space or choose another folder with --save-dir."]
+
+
+def test_full_disk_while_saving_keeps_the_previous_files(mnist_dir, tmp_path, monkeypatch, capsys):
+    """The disk fills up while epoch 1's checkpoint is written: one line; epoch 0's files stay."""
+    sys.path.insert(0, ROOT)
+    import train
+
+    real_save = checkpoint.save_checkpoint
+
+    def save_checkpoint(save_dir, model, optimizer, state):
+        if state["epoch"] == 1:
+            raise OSError(28, "No space left on device")
+        real_save(save_dir, model, optimizer, state)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save_checkpoint)
+    save_dir = str(tmp_path / "m")
+    status = train.cli.run(train.main, ["--model", "softmax", "--epochs", "3", "--data-dir",
+                                        mnist_dir, "--save-dir", save_dir], prog="train.py")
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"train.py: error: could not write the checkpoint in {save_dir} (No space left on "
+        f"device); the files already there are kept. Free some space, or choose another "
+        f"--save-dir."]
+    assert checkpoint.read_checkpoint(save_dir)["state"]["epoch"] == 0
+    Predictor(save_dir)  # the exported model still loads
