@@ -34,7 +34,7 @@ RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment")
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", choices=sorted(MODELS), default="cnn",
+    parser.add_argument("--model", choices=sorted(MODELS), default=None,
                         help="softmax = softmax_regression, mlp = multilayer_perceptron, "
                              "cnn = convolutional_neural_network, LeNet-5 (default: cnn)")
     parser.add_argument("--epochs", type=cli.positive_int, default=5,
@@ -66,6 +66,8 @@ def parse_args(argv=None):
     parser.add_argument("--log-interval", type=cli.positive_int, default=100,
                         help="print the training cost every this many batches (default: 100)")
     args = parser.parse_args(argv)
+    args.model_given = args.model is not None  # --resume must know if the user named one
+    args.model = args.model or "cnn"
     if args.augment is None:
         args.augment = AUGMENT_BY_DEFAULT[args.model]
     return args
@@ -100,6 +102,10 @@ def read_resume_checkpoint(args, save_dir):
     if done >= args.epochs:
         raise CheckpointError(f"the run in {save_dir} has already trained {done} epochs: pass "
                               f"--epochs N with a larger N to train it further.")
+    if args.model_given and args.model != saved["state"]["args"]["model"]:
+        raise CheckpointError(f"the run in {save_dir} trains --model "
+                              f"{saved['state']['args']['model']}, not {args.model}: resume it "
+                              f"without --model, or pass another --save-dir.")
     for name in RUN_SETTINGS:
         setattr(args, name, saved["state"]["args"][name])
     return saved

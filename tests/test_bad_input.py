@@ -1,5 +1,7 @@
 """Every bad input of the README's table, through train.py and infer.py as a user meets it:
-one line on stderr naming the problem and what to do, a non-zero exit, never a traceback."""
+one line on stderr naming the problem and what to do, a non-zero exit, never a traceback.
+
+(Random bytes and arrays through the image preprocessing: tests/test_imaging.py.)"""
 
 import gzip
 import io
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import ROOT, write_idx
-from recognize_digits import data, imaging
+from recognize_digits import data
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 
@@ -177,19 +179,6 @@ def test_image_table(image_cases, model_dir):
     labels = {os.path.basename(row["path"]): row["label"]
               for row in map(json.loads, result.stdout.splitlines())}
     assert labels == {name: 3 for name in IMAGE_READ}
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.binary(max_size=2000), suffix=st.sampled_from([".png", ".jpg", ".gif", ".bmp"]))
-def test_preprocess_on_random_bytes(tmp_path, raw, suffix):
-    path = tmp_path / f"random{suffix}"
-    path.write_bytes(raw)
-    for mode in ("mnist", "book"):
-        try:
-            x = imaging.preprocess(str(path), mode)
-        except imaging.ImageError:
-            continue
-        assert x.shape == (1, 1, 28, 28) and x.dtype == np.float32
 
 
 # --- Model folders ------------------------------------------------------------------------------

@@ -184,3 +184,27 @@ def test_full_disk_while_saving_keeps_the_previous_files(mnist_dir, tmp_path, mo
         f"--save-dir."]
     assert checkpoint.read_checkpoint(save_dir)["state"]["epoch"] == 0
     Predictor(save_dir)  # the exported model still loads
+
+
+def test_resume_with_another_model_type_is_one_line(tmp_path):
+    network = models.multilayer_perceptron()
+    optimizer = paddle.optimizer.Adam(parameters=network.parameters())
+    checkpoint.save_checkpoint(tmp_path, network, optimizer, {
+        "epoch": 1, "history": {}, "best": {},
+        "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
+                 "augment": False}})
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--resume",
+                             "--model", "cnn", "--save-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"train.py: error: the run in {tmp_path} trains --model mlp, not cnn: resume it without "
+        f"--model, or pass another --save-dir."]
+
+
+def test_damaged_checkpoint_is_one_line(tmp_path):
+    (tmp_path / "checkpoint.pdckpt").write_bytes(b"\x80\x04 half a pickle")
+    result = subprocess.run(train_cmd("--resume", "--save-dir", str(tmp_path)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert "is damaged" in result.stderr and "Traceback" not in result.stderr
