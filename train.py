@@ -257,8 +257,19 @@ def main(argv=None):
         return 0
     log("Best pass is %s, testing Avgcost is %s" % (best["epoch"], best["test_cost"]))
     log("The classification accuracy is %.2f%%" % (best["test_acc"] * 100))
+
+    # The exported best pass, run by Paddle Inference on the test set: which digits it confuses.
+    from recognize_digits import figures
+
+    _, labels, predicted, _ = figures.evaluate(save_dir, args.data_dir)
+    counts = figures.confusion_matrix(labels, predicted)
+    save("confusion matrix", lambda: figures.plot_confusion(
+        counts, os.path.join(save_dir, "confusion.png"), CHAPTER_NAMES[args.model]))
+    log("Per-class accuracy: " + ", ".join(
+        f"{digit}: {acc:.2%}" for digit, acc in enumerate(counts.diagonal() / counts.sum(axis=1))))
     log(f"Trained {done} epoch{'s' if done > 1 else ''} in {seconds:.1f} s ({seconds / done:.1f} "
-        f"s per epoch, test loop included); inference model and cost plot saved in {save_dir}/")
+        f"s per epoch, test loop included); inference model, cost plot and confusion matrix "
+        f"saved in {save_dir}/")
     return 0
 
 

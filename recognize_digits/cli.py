@@ -1,7 +1,8 @@
-"""What train.py and infer.py share as command-line programs: flag types and error handling.
+"""What train.py and infer.py share as command-line programs: flag types, errors, signals.
 
 A user's mistake (a missing file, a bad flag, no trained model) gets one line on stderr that says
-what is wrong and what to do, and a non-zero exit status: never a traceback.
+what is wrong and what to do, and a non-zero exit status: never a traceback. Ctrl-C during
+training stops it between two steps (stop_on_signals), never in the middle of a save.
 """
 
 import argparse

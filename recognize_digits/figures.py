@@ -84,7 +84,7 @@ def confusion_matrix(labels, predicted):
     return counts
 
 
-def plot_confusion(counts, path, name="LeNet-5"):
+def plot_confusion(counts, path, name):
     """The confusion matrix (log-coloured so the rare mistakes show) and per-class accuracy."""
     per_class = counts.diagonal() / counts.sum(axis=1)
     fig, (ax, bar) = plt.subplots(1, 2, figsize=(10, 4.6), dpi=100,
@@ -143,7 +143,7 @@ def main(argv=None):
     plot_mnist_digits(args.data_dir, os.path.join(args.out, "mnist_digits.png"))
     images, labels, predicted, probabilities = evaluate(args.model_dir, args.data_dir)
     counts = confusion_matrix(labels, predicted)
-    plot_confusion(counts, os.path.join(args.out, "confusion.png"))
+    plot_confusion(counts, os.path.join(args.out, "confusion.png"), "LeNet-5")
     plot_mistakes(images, labels, predicted, probabilities, os.path.join(args.out, "mistakes.png"))
     print("per-class accuracy:", " ".join(
         f"{d}: {a:.2%}" for d, a in enumerate(counts.diagonal() / counts.sum(axis=1))))

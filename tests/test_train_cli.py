@@ -30,16 +30,19 @@ def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
     assert len([l for l in lines if l.startswith("Pass ")]) == 8
     tests = [l for l in lines if l.startswith("Test with Epoch")]
     assert len(tests) == 2 and re.fullmatch(r"Test with Epoch 1, avg_cost: [\d.]+, acc: [\d.]+", tests[1])
-    assert re.fullmatch(r"Best pass is [01], testing Avgcost is [\d.]+", lines[-3])
-    accuracy = float(re.fullmatch(r"The classification accuracy is ([\d.]+)%", lines[-2]).group(1))
+    assert re.fullmatch(r"Best pass is [01], testing Avgcost is [\d.]+", lines[-4])
+    accuracy = float(re.fullmatch(r"The classification accuracy is ([\d.]+)%", lines[-3]).group(1))
     assert accuracy >= 90.0
+    per_class = re.findall(r"(\d): ([\d.]+)%", lines[-2])
+    assert lines[-2].startswith("Per-class accuracy: ") and [d for d, _ in per_class] == list("0123456789")
 
-    assert sorted(os.listdir(save_dir)) == ["checkpoint.pdckpt", "cost.png", "model.json",
-                                            "model.pdiparams", "model_info.json"]
+    assert sorted(os.listdir(save_dir)) == ["checkpoint.pdckpt", "confusion.png", "cost.png",
+                                            "model.json", "model.pdiparams", "model_info.json"]
     info = json.loads((save_dir / "model_info.json").read_text())
     assert info["model"] == "softmax" and info["builder"] == "softmax_regression"
     assert round(info["test_acc"] * 100, 2) == accuracy
-    assert (save_dir / "cost.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for figure in ("cost.png", "confusion.png"):
+        assert (save_dir / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("args, message", [
