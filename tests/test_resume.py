@@ -20,6 +20,16 @@ def train_cmd(*args):
             "--log-interval", "50", *args]
 
 
+def unfinished_mlp_checkpoint(save_dir):
+    """A checkpoint of an MLP run stopped after 2 of its 5 epochs."""
+    network = models.multilayer_perceptron()
+    optimizer = paddle.optimizer.Adam(parameters=network.parameters())
+    checkpoint.save_checkpoint(save_dir, network, optimizer, {
+        "epoch": 1, "history": {}, "best": {},
+        "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
+                 "augment": False}})
+
+
 def final_weights(save_dir):
     return {k: v.numpy() for k, v in checkpoint.read_checkpoint(save_dir)["model"].items()}
 
@@ -65,12 +75,7 @@ def test_sigint_then_resume_equals_an_uninterrupted_run(mnist_dir, tmp_path):
 
 
 def test_a_new_run_never_overwrites_an_unfinished_one(tmp_path, mnist_dir):
-    network = models.multilayer_perceptron()
-    optimizer = paddle.optimizer.Adam(parameters=network.parameters())
-    checkpoint.save_checkpoint(tmp_path, network, optimizer, {
-        "epoch": 1, "history": {}, "best": {},
-        "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
-                 "augment": False}})
+    unfinished_mlp_checkpoint(tmp_path)
     before = (tmp_path / "checkpoint.pdckpt").read_bytes()
     result = subprocess.run(train_cmd("--save-dir", str(tmp_path), "--data-dir", mnist_dir),
                             capture_output=True, text=True, timeout=120)
@@ -187,12 +192,7 @@ def test_full_disk_while_saving_keeps_the_previous_files(mnist_dir, tmp_path, mo
 
 
 def test_resume_with_another_model_type_is_one_line(tmp_path):
-    network = models.multilayer_perceptron()
-    optimizer = paddle.optimizer.Adam(parameters=network.parameters())
-    checkpoint.save_checkpoint(tmp_path, network, optimizer, {
-        "epoch": 1, "history": {}, "best": {},
-        "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
-                 "augment": False}})
+    unfinished_mlp_checkpoint(tmp_path)
     result = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--resume",
                              "--model", "cnn", "--save-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
