@@ -73,9 +73,11 @@ def parse_args(argv=None):
     return args
 
 
-def resume_command(args, save_dir):
+def resume_command(args, save_dir, world):
     """The command line that resumes this run."""
-    words = ["python", "train.py", "--resume", "--save-dir", save_dir, "--epochs", str(args.epochs)]
+    launch = ["-m", "paddle.distributed.launch", "--nproc_per_node", str(world)] if world > 1 else []
+    words = ["python", *launch, "train.py", "--resume", "--save-dir", save_dir,
+             "--epochs", str(args.epochs)]
     if args.data_dir:
         words += ["--data-dir", args.data_dir]
     return " ".join(words)
@@ -200,8 +202,12 @@ def main(argv=None):
                 training.check_finite(cost, epoch, step)
                 history["train"].append([epoch * steps_per_epoch + step, cost])
                 log("Pass %d, Batch %d, Cost %f" % (epoch, step, cost))
-            if stop:
-                raise cli.Interrupted(epoch, step, stop.signal)
+            # Several processes stop together, at the same step, or one would wait forever for
+            # the others' gradients: any process's stop request is shared with all of them.
+            stopping = bool(stop) if world == 1 else \
+                distributed.all_sum([float(bool(stop))], world)[0] > 0
+            if stopping:
+                raise cli.Interrupted(epoch, step, stop.signal or "another process's signal")
 
         with bar:
             training.train_epoch(model, optimizer, batches, event_handler)
@@ -244,7 +250,7 @@ def main(argv=None):
         raise training.DivergedError(f"{err}{kept}") from None
     except cli.Interrupted as stopped:
         if main_process:
-            print(stopped.message(save_dir, resume_command(args, save_dir)), file=sys.stderr)
+            print(stopped.message(save_dir, resume_command(args, save_dir, world)), file=sys.stderr)
         return 130
 
     seconds = time.perf_counter() - start
