@@ -65,15 +65,9 @@ def wall(command, repeats=5):
 def torch_images_per_second(name, images, labels, steps):
     import torch
     from torch import nn
+    from torch_nets import NETWORKS
 
-    net = {
-        "softmax": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),
-        "mlp": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 200), nn.ReLU(),
-                                     nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, 10)),
-        "cnn": lambda: nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2, 2),
-                                     nn.BatchNorm2d(20), nn.Conv2d(20, 50, 5), nn.ReLU(),
-                                     nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(800, 10)),
-    }[name]()
+    net = NETWORKS[name]()
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
     x, y = torch.from_numpy(images[:64]), torch.from_numpy(labels[:64])
 
