@@ -208,3 +208,19 @@ def test_damaged_checkpoint_is_one_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
     assert "is damaged" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_cleanly_too(mnist_dir, tmp_path):
+    """What a system shutdown or a job scheduler sends: the same clean stop as Ctrl-C."""
+    save_dir = str(tmp_path / "m")
+    process = subprocess.Popen(train_cmd("--model", "softmax", "--epochs", "5", "--data-dir",
+                                         mnist_dir, "--save-dir", save_dir),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("Pass 1, Batch 50,"):
+            break
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.startswith("Stopped by SIGTERM in pass 1, batch ") and len(err.splitlines()) == 1
+    assert checkpoint.read_checkpoint(save_dir)["state"]["epoch"] == 0
