@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT
@@ -89,13 +90,15 @@ def test_book_preprocessing_is_the_chapters_load_image(model_dir):
 
 
 def test_real_handwritten_digits(model_dir):
-    """../shared/digits: 60 photos and drawings of digits, label = first character of the name.
+    """$DIGITS_DIR (CI: ../shared/digits): 60 photos and drawings, label = first character of the name.
 
     This quickly trained LeNet-5 (1 pass over 12,000 images) reads 51 of them with the default
     preprocessing and 17 with the chapter's; the fully trained one reads 58 (bench/real_digits.py).
     """
-    folder = os.path.join(os.path.dirname(ROOT), "shared", "digits")
-    assert os.path.isdir(folder), f"the real digits are missing: {folder}"
+    folder = os.environ.get("DIGITS_DIR")
+    if not folder:  # CI sets it, so there a missing folder fails rather than skips
+        pytest.skip("set DIGITS_DIR to a folder of real digit images named <label>_*.png")
+    assert os.path.isdir(folder), f"DIGITS_DIR={folder} is not a folder"
     right = {}
     for mode in ("mnist", "book"):
         result = run_infer(folder, "--model-dir", model_dir, "--json", "--preprocess", mode)
