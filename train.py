@@ -266,9 +266,10 @@ def main(argv=None):
 
     # The exported best pass, run by Paddle Inference on the test set: which digits it confuses.
     from recognize_digits import figures
+    from recognize_digits.inference import Predictor
 
-    _, labels, predicted, _ = figures.evaluate(save_dir, args.data_dir)
-    counts = figures.confusion_matrix(labels, predicted)
+    predicted = Predictor(save_dir)(test_images).argmax(axis=1)
+    counts = figures.confusion_matrix(test_labels, predicted)
     save("confusion matrix", lambda: figures.plot_confusion(
         counts, os.path.join(save_dir, "confusion.png"), CHAPTER_NAMES[args.model]))
     log("Per-class accuracy: " + ", ".join(

@@ -229,7 +229,7 @@ def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickn
 
     Each image gets its own small rotation (degrees), scale, shift (pixels) and, with probability
     `thickness`, a stroke made thicker or thinner by one grey-level dilation or erosion. Sampling
-    is bilinear and vectorised over the batch: about a millisecond for 64 images.
+    is bilinear and vectorised over the batch: about 2.4 ms for 64 images on one core.
     """
     n = len(images)
     angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
@@ -247,11 +247,11 @@ def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickn
     src_y = np.clip(src_y + 1, 0, 28.999)
     x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
     fx, fy = src_x - x0, src_y - y0
-    flat = padded.reshape(n, -1)
+    flat = padded.ravel()
     base = np.arange(n)[:, None, None] * 30 * 30
 
     def at(y, x):
-        return flat.ravel()[base + y * 30 + x]
+        return flat[base + y * 30 + x]
 
     out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy)
            + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy)

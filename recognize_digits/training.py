@@ -19,15 +19,18 @@ class DivergedError(RecognizeDigitsError):
     """The training cost became NaN or infinite (a learning rate far too high, usually)."""
 
 
-def train_program(model, images, labels):
+def train_program(model, images, labels, with_accuracy=True):
     """The chapter's train_program: cross-entropy cost, its mean over the batch, and accuracy.
 
     `images` float32 [N, 1, 28, 28], `labels` int64 [N]. Returns (avg_cost, acc), 0-d tensors.
+    The training loop never reads acc: `with_accuracy=False` skips it (acc is None), which saves
+    a sixth of a softmax regression step.
     """
     predict = model(images)
     cost = F.cross_entropy(predict, labels)  # softmax + log fused; the mean over the batch
-    acc = paddle.metric.accuracy(predict, labels.unsqueeze(-1))
-    return cost, acc
+    if not with_accuracy:
+        return cost, None
+    return cost, paddle.metric.accuracy(predict, labels.unsqueeze(-1))
 
 
 def optimizer_program(parameters, learning_rate=0.001):
@@ -43,7 +46,8 @@ def train_epoch(model, optimizer, batches, event_handler=None):
     """
     model.train()
     for step, (images, labels) in enumerate(batches):
-        avg_cost, _ = train_program(model, paddle.to_tensor(images), paddle.to_tensor(labels))
+        avg_cost, _ = train_program(model, paddle.to_tensor(images), paddle.to_tensor(labels),
+                                    with_accuracy=False)
         avg_cost.backward()
         optimizer.step()
         optimizer.clear_grad()
