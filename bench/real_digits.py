@@ -46,7 +46,7 @@ def main(argv=None):
 
     images, test_labels = data.load_mnist("test", args.mnist_dir, download=False)
     raw = (predictor(images).argmax(axis=1) == test_labels).mean()
-    grey = data.read_idx(os.path.join(args.mnist_dir, data.FILES["test"][0][0]), ndim=3)
+    grey, _ = data.load_mnist("test", args.mnist_dir, raw=True)
     start = time.perf_counter()
     ours = np.stack([imaging.to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1
     ms = (time.perf_counter() - start) / len(grey) * 1000

@@ -150,8 +150,9 @@ def scale_pixels(images):
     return (images.astype(np.float32) / 255.0 * 2.0 - 1.0)[:, np.newaxis, :, :]
 
 
-def load_mnist(split, data_dir=None, download=True, check_md5=True):
-    """Return (images float32 [N, 1, 28, 28] in [-1, 1], labels int64 [N]) for 'train' or 'test'.
+def load_mnist(split, data_dir=None, download=True, check_md5=True, raw=False):
+    """Return (images float32 [N, 1, 28, 28] in [-1, 1], labels int64 [N]) for 'train' or 'test';
+    with `raw`, the images as stored: uint8 [N, 28, 28], white digit on black.
 
     The md5 is checked on every load (20 ms), not only after a download: a file damaged on disk or
     replaced by hand is caught before it can train a wrong model. Tests on small files they write
@@ -174,7 +175,7 @@ def load_mnist(split, data_dir=None, download=True, check_md5=True):
     if check_md5:
         for path, name in ((images_path, images_name), (labels_path, labels_name)):
             _check_md5(path, name)
-    return scale_pixels(images), labels.astype(np.int64)
+    return (images if raw else scale_pixels(images)), labels.astype(np.int64)
 
 
 def epoch_permutation(n, seed, epoch):

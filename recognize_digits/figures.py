@@ -24,9 +24,7 @@ IMAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 def make_infer_3(data_dir=None, path=os.path.join(IMAGE_DIR, "infer_3.png"), index=1):
     """Save the `index`-th 3 of the MNIST test set, 28x28 -> 112x112, white on black, as MNIST."""
-    folder = data.find_data_dir(data_dir)
-    images = data.read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"), ndim=3)
-    labels = data.read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"), ndim=1)
+    images, labels = data.load_mnist("test", data_dir, raw=True)
     digit = images[np.flatnonzero(labels == 3)[index]]
     with atomic_path(path) as tmp:
         Image.fromarray(digit).resize((112, 112), Image.Resampling.BICUBIC).save(tmp, format="PNG")
@@ -68,9 +66,7 @@ def plot_digit_grid(images, titles, path, columns=10, title=None, title_colors=N
 
 def plot_mnist_digits(data_dir, path, per_digit=4):
     """The first `per_digit` training images of each digit, with their labels."""
-    folder = data.find_data_dir(data_dir)
-    images = data.read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz"), ndim=3)
-    labels = data.read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz"), ndim=1)
+    images, labels = data.load_mnist("train", data_dir, raw=True)
     index = [i for row in range(per_digit) for d in range(10)
              for i in [np.flatnonzero(labels == d)[row]]]
     plot_digit_grid(images[index], [f"label {labels[i]}" for i in index], path,
@@ -125,9 +121,7 @@ def evaluate(model_dir, data_dir=None):
     """(uint8 test images, labels, predicted digits, probabilities) of an exported model."""
     from recognize_digits.inference import Predictor
 
-    folder = data.find_data_dir(data_dir)
-    images = data.read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"), ndim=3)
-    labels = data.read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"), ndim=1)
+    images, labels = data.load_mnist("test", data_dir, raw=True)
     probabilities = Predictor(model_dir)(data.scale_pixels(images))
     return images, labels, probabilities.argmax(axis=1), probabilities
 
@@ -139,6 +133,7 @@ def main(argv=None):
                         help="LeNet-5 exported by train.py, for the confusion matrix and mistakes")
     parser.add_argument("--out", default=IMAGE_DIR, help="where to write (default: image/)")
     args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
     print(make_infer_3(args.data_dir, os.path.join(args.out, "infer_3.png")))
     plot_mnist_digits(args.data_dir, os.path.join(args.out, "mnist_digits.png"))
     images, labels, predicted, probabilities = evaluate(args.model_dir, args.data_dir)
