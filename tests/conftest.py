@@ -13,12 +13,19 @@ import sys
 import numpy as np
 import paddle
 import pytest
+from hypothesis import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle before any test imports it)
 from recognize_digits import data, inference, models, training  # noqa: E402
+
+# In CI the property tests draw the same examples every run: a red CI then means the change, not
+# a lucky draw. Locally they keep exploring new examples.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def write_idx(path, array, magic=None):
