@@ -10,6 +10,7 @@ probability that has underflowed to 0. `with_softmax` adds the softmax back for 
 inference model, which outputs the probabilities, as the chapter's does.
 """
 
+import paddle.nn.functional as F
 from paddle import nn
 
 
@@ -33,6 +34,20 @@ def multilayer_perceptron():
     )
 
 
+class Conv2D(nn.Conv2D):
+    """`nn.Conv2D` (stride and padding are all LeNet-5 uses), adding its bias faster on CPU.
+
+    `nn.Conv2D` adds its bias as a [1, C, 1, 1] tensor. Paddle 3's CPU kernels for that broadcast
+    and for its gradient are slow: in a LeNet-5 training step they take longer than the first
+    convolution itself. Added as [C, 1, 1], the same sum takes a tenth of the time, and a step
+    runs about 1.3x faster (`python bench/speed.py` measures both). Same weights, same results.
+    """
+
+    def forward(self, x):
+        out = F.conv2d(x, self.weight, stride=self._stride, padding=self._padding)
+        return out + self.bias.reshape([-1, 1, 1])
+
+
 def convolutional_neural_network():
     """LeNet-5 as the chapter builds it (two `simple_img_conv_pool` blocks, batch norm between).
 
@@ -42,11 +57,11 @@ def convolutional_neural_network():
     fully connected 800 -> 10
     """
     return nn.Sequential(
-        nn.Conv2D(1, 20, kernel_size=5),
+        Conv2D(1, 20, kernel_size=5),
         nn.ReLU(),
         nn.MaxPool2D(kernel_size=2, stride=2),
         nn.BatchNorm2D(20),
-        nn.Conv2D(20, 50, kernel_size=5),
+        Conv2D(20, 50, kernel_size=5),
         nn.ReLU(),
         nn.MaxPool2D(kernel_size=2, stride=2),
         nn.Flatten(),

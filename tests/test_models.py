@@ -46,3 +46,22 @@ def test_same_seed_same_weights():
     b = models.convolutional_neural_network().state_dict()
     for key in a:
         np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
+
+
+@pytest.mark.parametrize("in_channels, out_channels, size", [(1, 20, 28), (20, 50, 12)])
+def test_our_conv2d_computes_what_nn_conv2d_does(in_channels, out_channels, size):
+    """models.Conv2D only adds its bias in a faster shape: same output, same gradients."""
+    paddle.seed(3)
+    ours = models.Conv2D(in_channels, out_channels, kernel_size=5)
+    theirs = paddle.nn.Conv2D(in_channels, out_channels, kernel_size=5)
+    theirs.set_state_dict(ours.state_dict())
+    with paddle.no_grad():
+        ours.bias.set_value(paddle.uniform([out_channels], min=-1, max=1))  # bias init is 0
+        theirs.bias.set_value(ours.bias)
+    x = paddle.uniform([8, in_channels, size, size], min=-1, max=1)
+    outputs = [layer(x) for layer in (ours, theirs)]
+    np.testing.assert_allclose(outputs[0].numpy(), outputs[1].numpy(), rtol=1e-6, atol=1e-6)
+    for layer, out in zip((ours, theirs), outputs):
+        (out * out).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-5)
