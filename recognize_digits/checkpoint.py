@@ -1,9 +1,9 @@
 """Checkpoints: what train.py needs to carry on after an interruption, in one file.
 
 After every epoch, train.py saves the model's and the optimiser's state (Adam's moments), the
-epoch, the settings and the cost/accuracy history into `checkpoint.pdckpt` in the save dir. It is
-one file written to a temporary name and renamed into place, so the checkpoint on disk is always
-a whole one: the last completed epoch's.
+moving average of the weights, the epoch, the settings and the cost/accuracy history into
+`checkpoint.pdckpt` in the save dir. It is one file written to a temporary name and renamed into
+place, so the checkpoint on disk is always a whole one: the last completed epoch's.
 
 Randomness needs no saved state: the initial weights are restored with the model, and each
 epoch's shuffle and augmentation are drawn from generators seeded by (seed, epoch) alone. A
@@ -28,15 +28,15 @@ def checkpoint_path(save_dir):
     return os.path.join(save_dir, CHECKPOINT_FILE)
 
 
-def save_checkpoint(save_dir, model, optimizer, state):
-    """Save model, optimiser and `state` (a dict of plain Python values) atomically."""
+def save_checkpoint(save_dir, model, optimizer, ema, state):
+    """Save model, optimiser, moving average and `state` (plain Python values) atomically."""
     with atomic_path(checkpoint_path(save_dir)) as tmp:
         paddle.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "state": state}, tmp)
+                     "ema": ema.state_dict(), "state": state}, tmp)
 
 
 def read_checkpoint(save_dir):
-    """The saved dict {"model", "optimizer", "state"}, or None if the save dir has none."""
+    """The saved dict {"model", "optimizer", "ema", "state"}, or None if the save dir has none."""
     path = checkpoint_path(save_dir)
     if not os.path.exists(path):
         return None
@@ -49,7 +49,8 @@ def read_checkpoint(save_dir):
     return checkpoint
 
 
-def restore(checkpoint, model, optimizer):
-    """Load a checkpoint's weights and optimiser state into `model` and `optimizer`."""
+def restore(checkpoint, model, optimizer, ema):
+    """Load a checkpoint's weights, optimiser state and moving average."""
     model.set_state_dict(checkpoint["model"])
     optimizer.set_state_dict(checkpoint["optimizer"])
+    ema.set_state_dict(checkpoint["ema"])

@@ -21,24 +21,28 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive_int(text):
+def _number(text, convert, is_valid, what):
+    """`text` as a number of type `convert` for which `is_valid` holds, else argparse's error."""
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+        value = None
+    if value is None or not is_valid(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
     return value
+
+
+def positive_int(text):
+    return _number(text, int, lambda value: value > 0, "a positive whole number")
 
 
 def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+    return _number(text, float, lambda value: 0 < value < float("inf"), "a positive number")
+
+
+def fraction(text):
+    return _number(text, float, lambda value: 0 <= value < 1,
+                   "a number from 0 up to (not including) 1")
 
 
 def run(main, argv=None, prog=None):

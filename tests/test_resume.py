@@ -11,7 +11,7 @@ import paddle
 import pytest
 
 from conftest import ROOT
-from recognize_digits import checkpoint, data, inference, models
+from recognize_digits import checkpoint, data, inference, models, training
 from recognize_digits.inference import Predictor
 
 
@@ -24,10 +24,11 @@ def unfinished_mlp_checkpoint(save_dir):
     """A checkpoint of an MLP run stopped after 2 of its 5 epochs."""
     network = models.multilayer_perceptron()
     optimizer = paddle.optimizer.Adam(parameters=network.parameters())
-    checkpoint.save_checkpoint(save_dir, network, optimizer, {
+    ema = training.ExponentialMovingAverage(network)
+    checkpoint.save_checkpoint(save_dir, network, optimizer, ema, {
         "epoch": 1, "history": {}, "best": {},
         "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
-                 "augment": False}})
+                 "augment": False, "ema_decay": 0.999}})
 
 
 def final_weights(save_dir):
@@ -173,10 +174,10 @@ def test_full_disk_while_saving_keeps_the_previous_files(mnist_dir, tmp_path, mo
 
     real_save = checkpoint.save_checkpoint
 
-    def save_checkpoint(save_dir, model, optimizer, state):
-        if state["epoch"] == 1:
+    def save_checkpoint(*args):
+        if args[-1]["epoch"] == 1:  # args[-1]: the state
             raise OSError(28, "No space left on device")
-        real_save(save_dir, model, optimizer, state)
+        real_save(*args)
 
     monkeypatch.setattr(checkpoint, "save_checkpoint", save_checkpoint)
     save_dir = str(tmp_path / "m")

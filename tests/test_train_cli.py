@@ -51,6 +51,7 @@ def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
     (["--lr", "0"], "argument --lr: must be a positive number, got '0'"),
     (["--lr", "nan"], "argument --lr: must be a positive number"),
     (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
+    (["--ema-decay", "1"], "argument --ema-decay: must be a number from 0 up to (not including) 1"),
 ])
 def test_bad_flags_are_one_line(args, message):
     result = run_train(*args)
