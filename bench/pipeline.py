@@ -27,7 +27,6 @@ from recognize_digits import data, models, training  # noqa: E402
 from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
 
 
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=list(AUGMENT), default="cnn")

@@ -2,10 +2,10 @@
 
     python bench/reproduce.py                    # one seed: about 5 minutes on 2 CPU cores
     python bench/reproduce.py --seeds 3 --out bench/results.md
-    python bench/reproduce.py --train-args="--no-augment"   # the chapter's data, unaugmented
+    python bench/reproduce.py --train-args="--no-augment --ema-decay 0"   # the chapter's recipe
 
 Each run is the user's own command, `python train.py --model M --seed S` (Adam 0.001, batch 64,
-5 epochs), in a temporary save dir; its checkpoint gives the best pass's accuracy and the time
+5 epochs, train.py's defaults for augmentation and the moving average), in a temporary save dir; its checkpoint gives the best pass's accuracy and the time
 of every epoch. Also draws the three models' cost curves on one chart (image/cost_curves.png).
 """
 
@@ -69,6 +69,7 @@ def main():
                 f"| `{CHAPTER[model][0]}` | {models.count_parameters(models.build(model)):,} | "
                 f"{CHAPTER[model][1]:.2f}% | {statistics.mean(accuracies):.2f}%{spread} | "
                 f"{'yes' if states[0]['args']['augment'] else 'no'} | "
+                f"{states[0]['args']['ema_decay'] or 'no'} | "
                 f"{statistics.mean(train_s):.1f} | {statistics.mean(test_s):.2f} | "
                 f"{60000 / statistics.mean(train_s):,.0f} |")
 
@@ -76,9 +77,9 @@ def main():
         f"Adam 0.001, batch 64, {args.epochs} epochs, best pass by test cost; "
         f"{args.seeds} seed{'s' if args.seeds > 1 else ''} per model. Machine: {describe()}.",
         "",
-        "| model | parameters | chapter | ours | augmented | s/epoch (training) | "
+        "| model | parameters | chapter | ours | augmented | EMA decay | s/epoch (training) | "
         "s/epoch (test loop) | training images/s |",
-        "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | :---: | :---: | ---: | ---: | ---: |",
         *rows,
     ])
     print(table)

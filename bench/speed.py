@@ -62,6 +62,23 @@ def lenet_as_first_built():
         models.Conv2D = ours
 
 
+def bias_add_ms(bias_shape, repeats=50):
+    """Forward and backward of adding the first convolution's bias to its output [64, 20, 24, 24],
+    the bias reshaped to `bias_shape`, in ms."""
+    out = paddle.rand([64, 20, 24, 24])
+    out.stop_gradient = False
+    bias = paddle.create_parameter([20], "float32")
+
+    def once():
+        (out + bias.reshape(bias_shape)).sum().backward()
+
+    once()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        once()
+    return (time.perf_counter() - start) / repeats * 1000
+
+
 def wall(command, repeats=5):
     """Median wall time of a command, in seconds."""
     times = []
@@ -123,6 +140,10 @@ def main():
         print(f"   LeNet-5 {name:29s} {speed:6,.0f} images/s = "
               f"{speed * LENET_MFLOP_PER_IMAGE / 1000:.1f} GFLOP/s ({LENET_MFLOP_PER_IMAGE:.0f} "
               f"MFLOP per image; median of 3)")
+
+    print(f"   LeNet-5's first bias add, forward + backward: as [1, 20, 1, 1] (nn.Conv2D) "
+          f"{bias_add_ms([1, 20, 1, 1]):.2f} ms, as [20, 1, 1] (models.Conv2D) "
+          f"{bias_add_ms([20, 1, 1]):.2f} ms")
 
     paddle.seed(0)
     lenet = models.convolutional_neural_network()
