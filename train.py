@@ -51,9 +51,9 @@ def parse_args(argv=None):
                         help="randomly shift, rotate, scale and thicken the training digits "
                              "(default: on for cnn, off for softmax and mlp)")
     parser.add_argument("--ema-decay", type=cli.fraction, default=0.999, metavar="D",
-                        help="test and export a moving average of the weights over about the "
-                             "last 1/(1-D) steps; 0 tests and exports the weights as trained, as "
-                             "the chapter does (default: 0.999)")
+                        help="test and export a moving average of the weights over the last "
+                             "steps (at most about 1/(1-D) of them); 0 tests and exports the "
+                             "weights as trained, as the chapter does (default: 0.999)")
     parser.add_argument("--train-size", type=cli.positive_int, default=None, metavar="N",
                         help="train on the first N training images only, for quick experiments "
                              "(default: all 60,000)")

@@ -46,6 +46,9 @@ def read_checkpoint(save_dir):
     except Exception as err:  # pickle, EOF or Paddle's own errors for a damaged file
         raise CheckpointError(f"{path} is damaged ({type(err).__name__}): delete it to start "
                               f"afresh.") from None
+    if "ema" not in checkpoint:
+        raise CheckpointError(f"{path} was written by an older train.py, which kept no moving "
+                              f"average of the weights: delete it to start afresh.")
     return checkpoint
 
 

@@ -49,9 +49,10 @@ class ExponentialMovingAverage:
     itself carries on from the weights as trained.
 
     Each update moves the average a fraction 1 - d towards the weights, with
-    d = min(decay, (1 + steps) / (10 + steps)): Fluid's `thres_steps` warm-up, so that early on
-    the average forgets fast and is never mostly the random initial weights, and later spans
-    about the last 1 / (1 - decay) steps. Batch norm's running mean and variance are averaged
+    d = min(decay, (1 + steps) / (10 + steps)): Fluid's `thres_steps` warm-up, so that the average
+    is never mostly the random initial weights. Until d reaches `decay` (step 8,991 for 0.999;
+    the chapter's 5 epochs are 4,690 steps) the average's mean age is a ninth of the steps taken
+    so far; after, about 1 / (1 - decay) steps. Batch norm's running mean and variance are averaged
     too, to go with the averaged weights. `decay=0` turns it off: `apply()` then changes nothing.
     """
 

@@ -211,6 +211,18 @@ def test_damaged_checkpoint_is_one_line(tmp_path):
     assert "is damaged" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_checkpoint_of_an_older_version_is_one_line(tmp_path):
+    """Checkpoints from before --ema-decay hold no moving average: say so, do not crash."""
+    network = models.multilayer_perceptron()
+    paddle.save({"model": network.state_dict(), "optimizer": {},
+                 "state": {"epoch": 1, "args": {"epochs": 5}}}, str(tmp_path / "checkpoint.pdckpt"))
+    result = subprocess.run(train_cmd("--resume", "--save-dir", str(tmp_path)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.splitlines() == [
+        f"train.py: error: {tmp_path / 'checkpoint.pdckpt'} was written by an older train.py, "
+        f"which kept no moving average of the weights: delete it to start afresh."]
+
+
 def test_sigterm_stops_cleanly_too(mnist_dir, tmp_path):
     """What a system shutdown or a job scheduler sends: the same clean stop as Ctrl-C."""
     save_dir = str(tmp_path / "m")
