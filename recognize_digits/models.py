@@ -44,10 +44,11 @@ def multilayer_perceptron():
 class Conv2D(nn.Conv2D):
     """`nn.Conv2D` (stride and padding are all LeNet-5 uses), adding its bias faster on CPU.
 
-    `nn.Conv2D` adds its bias as a [1, C, 1, 1] tensor. Paddle 3's CPU kernels for that broadcast
-    and for its gradient are slow: in a LeNet-5 training step they take longer than the first
-    convolution itself. Added as [C, 1, 1], the same sum takes a tenth of the time, and a step
-    runs about 1.3x faster (`python bench/speed.py` measures both). Same weights, same results.
+    `nn.Conv2D` adds its bias as a [1, C, 1, 1] tensor. Paddle 3.3's CPU kernels for that
+    broadcast and for its gradient are slow: about a third of a LeNet-5 training step
+    (`python bench/profile_step.py --first-built`). Added as [C, 1, 1], the same sum takes a tenth
+    of the time, and a step runs about 1.3x faster (`python bench/speed.py` times both). Same
+    weights, same results up to float rounding.
     """
 
     def forward(self, x):
