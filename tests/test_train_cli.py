@@ -45,6 +45,17 @@ def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
         assert (save_dir / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("model, threshold, chapter", [("softmax", 92.0, 92.34), ("mlp", 97.5, 97.66)])
+def test_default_run_reaches_the_chapters_accuracy(model, threshold, chapter, mnist_dir, tmp_path):
+    """`python train.py --model M`, all defaults (5 epochs, seed 90). LeNet-5's run takes three
+    minutes here: bench/reproduce.py and the README measure it."""
+    result = run_train("--model", model, "--data-dir", mnist_dir, "--save-dir",
+                       str(tmp_path / model), "--log-interval", "1000")
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"The classification accuracy is ([\d.]+)%", result.stdout).group(1))
+    assert accuracy >= threshold, f"{model}: {accuracy}% (the chapter: {chapter}%)"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--epochs", "0"], "argument --epochs: must be a positive whole number, got '0'"),
     (["--batch-size", "-5"], "argument --batch-size: must be a positive whole number"),
