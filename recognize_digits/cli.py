@@ -91,15 +91,18 @@ class StopRequest:
 def stop_on_signals():
     """Within this block, SIGINT and SIGTERM only set the StopRequest it yields.
 
-    The training loop checks it after every step and stops between steps, so an interrupt
-    never cuts a checkpoint or a model in half. A second Ctrl-C stops at once, as usual.
+    The training loop checks it between steps (with several processes, every few steps, all
+    together) and stops there, so an interrupt never cuts a checkpoint or a model in half. A
+    second Ctrl-C stops at once, as usual. A repeated SIGTERM does not: paddle.distributed.launch,
+    told to stop, sends its processes three SIGTERMs 0.2 s apart and then gives them 30 s; taken
+    as "at once", they would leave one process waiting for the other's gradients.
     """
     stop = StopRequest()
 
     def handler(signum, frame):
-        if stop:  # asked twice: the user means it
+        if stop and signum == signal.SIGINT:  # Ctrl-C twice: the user means it
             raise KeyboardInterrupt
-        stop.signal = signal.Signals(signum).name
+        stop.signal = stop.signal or signal.Signals(signum).name
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -223,6 +223,20 @@ def test_checkpoint_of_an_older_version_is_one_line(tmp_path):
         f"which kept no moving average of the weights: delete it to start afresh."]
 
 
+def test_a_second_ctrl_c_stops_at_once_but_a_repeated_sigterm_does_not():
+    """paddle.distributed.launch sends three SIGTERMs 0.2 s apart: still a clean stop."""
+    from recognize_digits import cli
+
+    with cli.stop_on_signals() as stop:
+        for _ in range(3):
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.signal == "SIGTERM"
+    with pytest.raises(KeyboardInterrupt), cli.stop_on_signals() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.signal == "SIGINT"
+        os.kill(os.getpid(), signal.SIGINT)
+
+
 def test_sigterm_stops_cleanly_too(mnist_dir, tmp_path):
     """What a system shutdown or a job scheduler sends: the same clean stop as Ctrl-C."""
     save_dir = str(tmp_path / "m")
