@@ -40,8 +40,9 @@ def save_inference_model(save_dir, model, info):
     """Export `model` (followed by a softmax) to `save_dir` with `info` beside it, atomically.
 
     paddle.jit.save writes into a temporary folder inside `save_dir`; the two files are then
-    renamed into place, the weights first. The program (model.json) of a given model type is the same at every
-    epoch, so even a crash between the two renames leaves a model that loads and runs.
+    renamed into place, the weights first. The program (model.json) of a given model type is the
+    same at every epoch, so even a crash between the two renames leaves a model that loads and
+    runs.
     """
     os.makedirs(save_dir, exist_ok=True)
     was_training = model.training
