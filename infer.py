@@ -5,7 +5,7 @@
     python infer.py my_digits/ --json          # one JSON object per line, for scripts
 
 Each image is first made to look like MNIST (white digit on black, cropped, fitted into 20x20,
-centred by mass in 28x28: see recognize_digits/imaging.py); `--preprocess book` uses the
+centred by mass in 28x28: see recognize_digits/preprocess.py); `--preprocess book` uses the
 chapter's plain `load_image` instead, for comparison.
 """
 
@@ -67,16 +67,18 @@ def main(argv=None):
     # Imported after the flags and files are checked, so that mistakes are answered at once.
     import numpy as np
 
-    from recognize_digits import device, imaging
+    from recognize_digits import device
+    from recognize_digits.images import ImageError
+    from recognize_digits.preprocess import preprocess
     from recognize_digits.inference import Predictor, read_info
 
     read_info(args.model_dir)  # no trained model: say so before reading any image
     images, good = [], []
     for path in paths:
         try:
-            images.append(imaging.preprocess(path, args.preprocess))
+            images.append(preprocess(path, args.preprocess))
             good.append(path)
-        except imaging.ImageError as err:
+        except ImageError as err:
             errors.append(str(err))
     for message in errors:
         print(f"infer.py: error: {message}", file=sys.stderr)

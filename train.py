@@ -16,24 +16,23 @@ import os
 import sys
 import time
 
-from recognize_digits import cli
-from recognize_digits.models import MODELS
+import recognize_digits  # noqa: F401  (first: it quiets Paddle's log and warnings before Paddle loads)
+import numpy as np
+import paddle
 
-CHAPTER_NAMES = {
-    "softmax": "softmax_regression",
-    "mlp": "multilayer_perceptron",
-    "cnn": "convolutional_neural_network",
-}
+from recognize_digits import (checkpoint, cli, data, device, distributed, figures, files, models,
+                              readers)
+from recognize_digits.inference import Predictor, default_save_dir, save_inference_model
+from recognize_digits.models import CHAPTER_NAMES, MODELS
+from recognize_digits.plot import plot_costs
+from recognize_digits.training import (ExponentialMovingAverage, DivergedError, check_finite,
+                                       optimizer_program, train_program, train_test)
+
 # Augmentation by default where it was measured to help on held-out training images
-# (bench/validation.py, README "Choosing the defaults"): LeNet-5 validates better with it; with
-# the moving average of the weights, the MLP does not; softmax regression, a linear model, cannot
-# learn that a shifted digit is the same digit and loses 3 points.
+# (bench/validation.py, docs/results.md): LeNet-5 validates better with it; with the moving
+# average of the weights, the MLP does not; softmax regression, a linear model, cannot learn that
+# a shifted digit is the same digit and loses 3 points.
 AUGMENT_BY_DEFAULT = {"softmax": False, "mlp": False, "cnn": True}
-# With several processes, how often they agree on whether to stop (Ctrl-C): every 20 steps is
-# under a second of LeNet-5 training.
-STOP_CHECK_STEPS = 20
-# What --resume takes from the checkpoint rather than from the command line.
-RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment", "ema_decay")
 
 
 def parse_args(argv=None):
@@ -82,47 +81,43 @@ def parse_args(argv=None):
     return args
 
 
-def resume_command(args, save_dir, world):
-    """The command line that resumes this run."""
-    launch = ["-m", "paddle.distributed.launch", "--nproc_per_node", str(world)] if world > 1 else []
-    words = ["python", *launch, "train.py", "--resume", "--save-dir", save_dir,
-             "--epochs", str(args.epochs)]
-    if args.data_dir:
-        words += ["--data-dir", args.data_dir]
-    return " ".join(words)
+def train(args, model, optimizer, ema, batches, epoch, console, stop):
+    """One pass over the training set (the chapter's trainer.train): an Adam step per batch.
 
-
-def read_resume_checkpoint(args, save_dir):
-    """With --resume, the checkpoint to continue (its settings put into `args`); else None.
-
-    Without --resume, an unfinished run's checkpoint is never overwritten by a new run.
+    Like the chapter's event_handler, prints the cost every --log-interval batches. Returns the
+    [step, cost] pairs it printed, steps counted from the run's start, for the cost plot.
     """
-    from recognize_digits.checkpoint import CHECKPOINT_FILE, CheckpointError, read_checkpoint
-
-    saved = read_checkpoint(save_dir)
-    done = saved["state"]["epoch"] + 1 if saved else 0
-    if not args.resume:
-        if saved and done < saved["state"]["args"]["epochs"]:
-            raise CheckpointError(
-                f"{save_dir} holds an unfinished run ({done} of {saved['state']['args']['epochs']} "
-                f"epochs): continue it with --resume, or train into another --save-dir.")
-        return None
-    if saved is None:
-        raise CheckpointError(f"nothing to resume: {save_dir} holds no {CHECKPOINT_FILE}; "
-                              f"start a run without --resume, or pass the run's --save-dir.")
-    if done >= args.epochs:
-        raise CheckpointError(f"the run in {save_dir} has already trained {done} epochs: pass "
-                              f"--epochs N with a larger N to train it further.")
-    if args.model_given and args.model != saved["state"]["args"]["model"]:
-        raise CheckpointError(f"the run in {save_dir} trains --model "
-                              f"{saved['state']['args']['model']}, not {args.model}: resume it "
-                              f"without --model, or pass another --save-dir.")
-    for name in RUN_SETTINGS:
-        setattr(args, name, saved["state"]["args"][name])
-    return saved
+    model.train()
+    logged = []
+    with console.progress(batches, f"Pass {epoch}") as progress_bar:
+        for step, (images, labels) in enumerate(progress_bar):
+            avg_cost, _ = train_program(model, paddle.to_tensor(images), paddle.to_tensor(labels),
+                                        with_accuracy=False)
+            avg_cost.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+            ema.update()  # the moving average of the weights: what gets tested and exported
+            if step % args.log_interval == 0:  # reading the cost waits for the step: only to log
+                cost = check_finite(float(avg_cost), epoch, step)
+                logged.append([epoch * len(batches) + step, cost])
+                console.print("Pass %d, Batch %d, Cost %f" % (epoch, step, cost))
+            stop.check(epoch, step)  # Ctrl-C: every process stops here, at the same step
+    return logged
 
 
-def model_info(args, best, paddle_version):
+def test(model, images, labels, epoch, console, rank=0, world=1):
+    """The chapter's train_test after each pass: mean cost and accuracy on the test set.
+
+    Exact over all its images: each process tests its own share, and the sums are added up.
+    """
+    share = readers.shard(np.arange(len(labels)), rank, world)
+    avg_cost, acc = train_test(model, readers.batches(images, labels, 1000, share), world)
+    check_finite(avg_cost, epoch)
+    console.print("Test with Epoch %d, avg_cost: %s, acc: %s" % (epoch, avg_cost, acc))
+    return avg_cost, acc
+
+
+def model_info(args, best):
     """What infer.py (and a curious user) needs to know about the exported model."""
     return {
         "model": args.model,
@@ -135,168 +130,100 @@ def model_info(args, best, paddle_version):
         "input": {"name": "img", "shape": [None, 1, 28, 28], "dtype": "float32",
                   "scaling": "x / 255 * 2 - 1: white digit on black in [-1, 1], as MNIST"},
         "output": "probabilities of the digits 0-9, [N, 10]",
-        "paddle": paddle_version,
+        "paddle": paddle.__version__,
     }
+
+
+def describe(args, model, images, first_epoch, world):
+    """The run's first line: what is trained, on what, how."""
+    return (f"{'Resuming' if first_epoch else 'Training'} {CHAPTER_NAMES[args.model]} "
+            f"({models.count_parameters(model):,} parameters) on {len(images):,} images"
+            f"{' with augmentation' if args.augment else ''}, "
+            f"epochs {first_epoch}-{args.epochs - 1}"
+            f"{f', weights averaged (EMA {args.ema_decay})' if args.ema_decay else ''}, "
+            f"on {paddle.get_device()}" + (f", {world} processes" if world > 1 else ""))
+
+
+def save_epoch(args, save_dir, model, optimizer, ema, epoch, history, best):
+    """After each pass: event_handler_plot's cost curves, and a checkpoint to resume from."""
+    with files.writing("cost plot", save_dir):
+        plot_costs(history, os.path.join(save_dir, "cost.png"),
+                   title=f"{CHAPTER_NAMES[args.model]}: train and test cost")
+    with files.writing("checkpoint", save_dir):
+        checkpoint.save_run(save_dir, model, optimizer, ema, args, epoch, history, best)
+
+
+def report_saved(save_dir, images, labels, name, seconds, epochs, console):
+    """Run the exported best pass with Paddle Inference on the test set: which digits it confuses;
+    then say what was saved where."""
+    counts = figures.confusion_matrix(labels, Predictor(save_dir)(images).argmax(axis=1))
+    with files.writing("confusion matrix", save_dir):
+        figures.plot_confusion(counts, os.path.join(save_dir, "confusion.png"), name)
+    console.print("Per-class accuracy: " + figures.format_per_class(counts))
+    console.print(f"Trained {epochs} epoch{'s' if epochs > 1 else ''} in {seconds:.1f} s "
+                  f"({seconds / epochs:.1f} s per epoch, test loop included); inference model, "
+                  f"cost plot and confusion matrix saved in {save_dir}/")
 
 
 def main(argv=None):
     args = parse_args(argv)
-
-    # Imported here, after the flags are read, so that --help and flag errors answer at once.
-    import numpy as np
-    import paddle
-    from tqdm import tqdm
-
-    from recognize_digits import checkpoint, data, device, distributed, files, models, training
-    from recognize_digits.inference import default_save_dir, save_inference_model
-    from recognize_digits.plot import plot_costs
-
     save_dir = args.save_dir or default_save_dir(args.model)
-    saved = read_resume_checkpoint(args, save_dir)
+    saved = checkpoint.read_for_resume(args, save_dir)  # with --resume, its settings go into args
     rank, world = distributed.init()
     main_process = rank == 0  # only it prints, plots, checkpoints and exports
-    log = tqdm.write if main_process else (lambda line: None)
-
-    def save(what, write):
-        """Write a file of the run; a full disk or a vanished folder is one clear error."""
-        try:
-            write()
-        except OSError as err:
-            raise cli.RecognizeDigitsError(
-                f"could not write the {what} in {save_dir} ({err.strerror or err}); the files "
-                f"already there are kept. Free some space, or choose another --save-dir.") from None
-
-    if main_process:  # a read-only or full save dir: say so now, not after the first epoch
-        try:
-            files.check_writable(save_dir)
-        except OSError as err:
-            raise cli.RecognizeDigitsError(
-                f"cannot write to the save dir {save_dir} ({err.strerror or err}); free some "
-                f"space or choose another folder with --save-dir.") from None
+    console = cli.Console(enabled=main_process)
+    if main_process:
+        files.check_save_dir(save_dir)
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
+
+    # The chapter's readers: MNIST's training and test images, scaled to [-1, 1].
     train_images, train_labels = data.load_mnist("train", args.data_dir)
     train_images, train_labels = train_images[:args.train_size], train_labels[:args.train_size]
     test_images, test_labels = data.load_mnist("test", args.data_dir)
 
-    network = models.build(args.model)
-    optimizer = training.optimizer_program(network.parameters(), args.lr)
-    # The weights tested and exported: averaged over the last steps (--ema-decay).
-    ema = training.ExponentialMovingAverage(network, args.ema_decay)
-    # What event_handler_plot draws, and how long each epoch's training and test passes took.
-    history = {"train": [], "test": [], "seconds": []}
-    best, first_epoch = None, 0
-    if saved:
-        checkpoint.restore(saved, network, optimizer, ema)
-        history, best = saved["state"]["history"], saved["state"]["best"]
-        first_epoch = saved["state"]["epoch"] + 1
-    # Several processes: DataParallel averages the gradients over them after each backward.
-    model = paddle.DataParallel(network) if world > 1 else network
-    steps_per_epoch = -(-len(data.shard(train_labels, rank, world)) // args.batch_size)
-    log(f"{'Resuming' if saved else 'Training'} {CHAPTER_NAMES[args.model]} "
-        f"({models.count_parameters(network):,} parameters) on {len(train_labels):,} images"
-        f"{' with augmentation' if args.augment else ''}, epochs {first_epoch}-{args.epochs - 1}"
-        f"{f', weights averaged (EMA {args.ema_decay})' if args.ema_decay else ''}, "
-        f"on {paddle.get_device()}" + (f", {world} processes" if world > 1 else ""))
+    # The network, Adam, and the moving average of the weights that is tested and exported.
+    model = models.build(args.model)
+    optimizer = optimizer_program(model.parameters(), args.lr)
+    ema = ExponentialMovingAverage(model, args.ema_decay)
+    history, best, first_epoch = checkpoint.restore(saved, model, optimizer, ema)
+    # Several processes: parallel_model averages the gradients over them after each backward.
+    parallel_model = paddle.DataParallel(model) if world > 1 else model
+    console.print(describe(args, model, train_labels, first_epoch, world))
 
-    def train_pass(epoch, stop):
-        """One epoch of training on this process's shard, logging as the chapter does."""
-        batches = data.training_batches(train_images, train_labels, args.batch_size, args.seed,
-                                        epoch, args.augment, rank, world)
-        # On a terminal, a progress bar with speed and ETA; piped to a file, clean lines only.
-        bar = tqdm(total=steps_per_epoch, desc=f"Pass {epoch}", unit="batch", leave=False,
-                   disable=not (main_process and sys.stderr.isatty()), dynamic_ncols=True)
-
-        def event_handler(step, avg_cost):
-            """The chapter's event_handler: log the cost every --log-interval batches."""
-            bar.update()
-            if step % args.log_interval == 0:
-                cost = float(avg_cost)  # waits for the step to finish: only when logging
-                training.check_finite(cost, epoch, step)
-                history["train"].append([epoch * steps_per_epoch + step, cost])
-                log("Pass %d, Batch %d, Cost %f" % (epoch, step, cost))
-            # Several processes stop together, at the same step, or one would wait forever for
-            # the others' gradients: any process's stop request is shared with all of them, every
-            # STOP_CHECK_STEPS steps (an all-reduce costs about as much as an MLP step).
-            if world == 1:
-                stopping = bool(stop)
-            else:
-                stopping = step % STOP_CHECK_STEPS == 0 and \
-                    distributed.all_sum([float(bool(stop))], world)[0] > 0
-            if stopping:
-                raise cli.Interrupted(epoch, step, stop.signal or "another process's signal")
-
-        with bar:
-            training.train_epoch(model, optimizer, batches, event_handler, ema)
-
-    def test_pass(epoch):
-        """The chapter's train_test after each epoch: exact over the 10,000 test images."""
-        order = data.shard(np.arange(len(test_labels)), rank, world)
-        avg_cost, acc = training.train_test(
-            model, data.batches(test_images, test_labels, 1000, order), world)
-        training.check_finite(avg_cost, epoch, steps_per_epoch - 1)
-        log("Test with Epoch %d, avg_cost: %s, acc: %s" % (epoch, avg_cost, acc))
-        history["test"].append([(epoch + 1) * steps_per_epoch, avg_cost, acc])
-        return avg_cost, acc
-
-    start = time.perf_counter()
+    start, resume = time.perf_counter(), checkpoint.resume_command(args, save_dir, world)
     try:
-        with cli.stop_on_signals() as stop:
+        with distributed.StopTogether(world, save_dir, resume, quiet=not main_process) as stop:
             for epoch in range(first_epoch, args.epochs):
                 started = time.perf_counter()
-                train_pass(epoch, stop)
+                batches = readers.TrainingBatches(train_images, train_labels, args.batch_size,
+                                                  args.seed, epoch, args.augment, rank, world)
+                history["train"] += train(args, parallel_model, optimizer, ema, batches, epoch,
+                                          console, stop)
                 trained = time.perf_counter()
-                with ema.apply():  # the averaged weights are tested and, if best, exported
-                    avg_cost, acc = test_pass(epoch)
-                    tested = time.perf_counter()
-                    # The chapter's best pass: the lowest test cost so far.
+                with ema.apply():  # the averaged weights are tested, and exported if best
+                    avg_cost, acc = test(parallel_model, test_images, test_labels, epoch, console,
+                                         rank, world)
+                    history["test"].append([(epoch + 1) * len(batches), avg_cost, acc])
+                    history["seconds"].append([trained - started, time.perf_counter() - trained])
+                    # The chapter's best pass: the lowest test cost so far, exported for infer.py.
                     if main_process and (best is None or avg_cost < best["test_cost"]):
                         best = {"epoch": epoch, "test_cost": avg_cost, "test_acc": acc}
-                        save("inference model", lambda: save_inference_model(
-                            save_dir, network, model_info(args, best, paddle.__version__)))
-                history["seconds"].append([trained - started, tested - trained])
-                if not main_process:
-                    continue
-                save("cost plot", lambda: plot_costs(
-                    history, os.path.join(save_dir, "cost.png"),
-                    title=f"{CHAPTER_NAMES[args.model]}: train and test cost"))
-                save("checkpoint", lambda: checkpoint.save_checkpoint(
-                    save_dir, network, optimizer, ema, {
-                        "epoch": epoch, "history": history, "best": best,
-                        "args": {name: getattr(args, name) for name in RUN_SETTINGS + ("epochs",)},
-                    }))
-    except training.DivergedError as err:
-        kept = f" The best model so far (pass {best['epoch']}) is kept in {save_dir}." if best else ""
-        raise training.DivergedError(f"{err}{kept}") from None
-    except cli.Interrupted as stopped:
-        if main_process:
-            print(stopped.message(save_dir, resume_command(args, save_dir, world)), file=sys.stderr)
-        return 130
+                        with files.writing("inference model", save_dir):
+                            save_inference_model(save_dir, model, model_info(args, best))
+                if main_process:
+                    save_epoch(args, save_dir, model, optimizer, ema, epoch, history, best)
+    except DivergedError as err:
+        raise err.kept(best, save_dir) from None
 
-    seconds = time.perf_counter() - start
-    done = args.epochs - first_epoch
-    if world > 1:
-        if not distributed.parameters_agree(network, world):
-            raise cli.RecognizeDigitsError(f"the parameters differ between the {world} processes")
-        log(f"The parameters are identical on all {world} processes.")
+    if world > 1:  # data parallelism's promise: the same model on every process
+        console.print(distributed.check_parameters_agree(model, world))
     if not main_process:
         return 0
-    log("Best pass is %s, testing Avgcost is %s" % (best["epoch"], best["test_cost"]))
-    log("The classification accuracy is %.2f%%" % (best["test_acc"] * 100))
-
-    # The exported best pass, run by Paddle Inference on the test set: which digits it confuses.
-    from recognize_digits import figures
-    from recognize_digits.inference import Predictor
-
-    predicted = Predictor(save_dir)(test_images).argmax(axis=1)
-    counts = figures.confusion_matrix(test_labels, predicted)
-    save("confusion matrix", lambda: figures.plot_confusion(
-        counts, os.path.join(save_dir, "confusion.png"), CHAPTER_NAMES[args.model]))
-    log("Per-class accuracy: " + ", ".join(
-        f"{digit}: {acc:.2%}" for digit, acc in enumerate(counts.diagonal() / counts.sum(axis=1))))
-    log(f"Trained {done} epoch{'s' if done > 1 else ''} in {seconds:.1f} s ({seconds / done:.1f} "
-        f"s per epoch, test loop included); inference model, cost plot and confusion matrix "
-        f"saved in {save_dir}/")
+    console.print("Best pass is %s, testing Avgcost is %s" % (best["epoch"], best["test_cost"]))
+    console.print("The classification accuracy is %.2f%%" % (best["test_acc"] * 100))
+    report_saved(save_dir, test_images, test_labels, CHAPTER_NAMES[args.model],
+                 time.perf_counter() - start, args.epochs - first_epoch, console)
     return 0
 
 

@@ -11,7 +11,6 @@ overhead = full / steps only - 1, the median of --repeats alternations.
 """
 
 import argparse
-import itertools
 import os
 import statistics
 import sys
@@ -23,7 +22,8 @@ sys.path.insert(0, os.path.dirname(HERE))  # the project: recognize_digits and t
 import recognize_digits  # noqa: E402,F401
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, models, training  # noqa: E402
+import train  # noqa: E402
+from recognize_digits import cli, data, distributed, models, readers, training  # noqa: E402
 from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
 
 
@@ -40,20 +40,16 @@ def main():
     paddle.seed(0)
     model = models.build(args.model)
     optimizer = training.optimizer_program(model.parameters())
-
-    def pipeline(epoch):
-        """train.py's input pipeline for one epoch, cut to `steps` batches."""
-        return itertools.islice(data.training_batches(images, labels, 64, 0, epoch,
-                                                      AUGMENT[args.model]), steps)
-
-    last = {}
-
-    def keep(step, cost):
-        last["cost"] = cost
+    no_average = training.ExponentialMovingAverage(model, 0.0)  # the steps alone, both ways
+    train_args = train.parse_args(["--model", args.model, "--log-interval", str(steps)])
+    quiet, never_stop = cli.Console(enabled=False), distributed.StopTogether(world=1)
 
     ratios = []
     for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
-        ready = [(paddle.to_tensor(x), paddle.to_tensor(y)) for x, y in pipeline(repeat)]
+        # train.py's input pipeline for one epoch, cut to `steps` batches.
+        batches = readers.TrainingBatches(images[:steps * 64], labels[:steps * 64], 64, 0, repeat,
+                                          AUGMENT[args.model])
+        ready = [(paddle.to_tensor(x), paddle.to_tensor(y)) for x, y in batches]
         start = time.perf_counter()
         model.train()
         for x, y in ready:
@@ -64,8 +60,8 @@ def main():
         float(cost)
         steps_only = time.perf_counter() - start
         start = time.perf_counter()
-        training.train_epoch(model, optimizer, pipeline(repeat), keep)
-        float(last["cost"])
+        train.train(train_args, model, optimizer, no_average, batches, repeat, quiet, never_stop)
+        paddle.device.synchronize()
         full = time.perf_counter() - start
         if repeat:
             ratios.append(full / steps_only - 1)

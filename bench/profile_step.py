@@ -1,6 +1,6 @@
 """Where a LeNet-5 training step spends its time, operator by operator (paddle.profiler).
 
-    python bench/profile_step.py                 # LeNet-5 as built now (models.Conv2D)
+    python bench/profile_step.py                 # LeNet-5 as built now (models.FastBiasConv2D)
     python bench/profile_step.py --first-built   # with paddle.nn.Conv2D's own bias add
 
 Profiles 20 steps of 64 images (forward, backward, Adam) after 5 of warm-up and prints each

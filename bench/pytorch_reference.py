@@ -17,7 +17,7 @@ import recognize_digits  # noqa: E402,F401
 import torch  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data  # noqa: E402
+from recognize_digits import data, readers  # noqa: E402
 from torch_nets import NETWORKS  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def main():
             passes = []
             for epoch in range(5):
                 net.train()
-                order = torch.from_numpy(data.epoch_permutation(len(labels), seed, epoch))
+                order = torch.from_numpy(readers.epoch_permutation(len(labels), seed, epoch))
                 for start in range(0, len(order), 64):
                     index = order[start : start + 64]
                     loss = F.cross_entropy(net(images[index]), labels[index])

@@ -3,8 +3,9 @@
     python bench/real_digits.py --model-dir recognize_digits_cnn.inference.model
 
 Reads every image in --digits (the label is the first character of the file name), prints the
-accuracy with `--preprocess book` (the chapter's load_image) and `mnist` (imaging.to_mnist) and the
-misses; then checks that to_mnist does no harm to real MNIST digits (test set, raw vs through it).
+accuracy with `--preprocess book` (the chapter's load_image) and `mnist` (preprocess.to_mnist) and
+the misses; then checks that to_mnist does no harm to real MNIST digits (test set, raw vs through
+it).
 """
 
 import os
@@ -16,8 +17,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
-from recognize_digits import cli, data, imaging  # noqa: E402
+from recognize_digits import cli, data  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
+from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
 
 
 def main(argv=None):
@@ -34,7 +36,7 @@ def main(argv=None):
     for mode in ("book", "mnist"):
         start = time.perf_counter()
         paths = [os.path.join(args.digits, f) for f in files]
-        images = np.concatenate([imaging.preprocess(path, mode) for path in paths])
+        images = np.concatenate([preprocess(path, mode) for path in paths])
         ms = (time.perf_counter() - start) / len(files) * 1000
         guesses = predictor(images).argmax(axis=1)
         right = int((guesses == labels).sum())
@@ -48,7 +50,7 @@ def main(argv=None):
     raw = (predictor(images).argmax(axis=1) == test_labels).mean()
     grey, _ = data.load_mnist("test", args.mnist_dir, raw=True)
     start = time.perf_counter()
-    ours = np.stack([imaging.to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1
+    ours = np.stack([to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1
     ms = (time.perf_counter() - start) / len(grey) * 1000
     through = (predictor(ours).argmax(axis=1) == test_labels).mean()
     print(f"MNIST test: {100 * raw:.2f}% raw, {100 * through:.2f}% through to_mnist "

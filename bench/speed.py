@@ -5,7 +5,7 @@
 
 1. Training images/s of each model (steps of 64, the chapter's settings), without and with the
    moving average of the weights (train.py's default), and where LeNet-5's epoch goes: training steps, input pipeline (see bench/pipeline.py), test loop. LeNet-5 as
-   built now vs as first built (`paddle.nn.Conv2D`'s own bias add, see models.Conv2D),
+   built now vs as first built (`paddle.nn.Conv2D`'s own bias add, see models.FastBiasConv2D),
    measured alternately.
 2. Evaluation images/s: the dynamic graph (training.predict) vs the Paddle Inference predictor.
 3. `python infer.py one.png` cold start vs `python -c "import paddle"`.
@@ -29,7 +29,7 @@ import recognize_digits  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, inference, models, training  # noqa: E402
+from recognize_digits import data, inference, models, readers, training  # noqa: E402
 
 LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
 
@@ -58,11 +58,11 @@ def steps_per_second(model, images, labels, steps, ema_decay=0.0):
 
 def lenet_as_first_built():
     """LeNet-5 with `paddle.nn.Conv2D` adding its own bias, as this project first built it."""
-    ours, models.Conv2D = models.Conv2D, paddle.nn.Conv2D
+    ours, models.FastBiasConv2D = models.FastBiasConv2D, paddle.nn.Conv2D
     try:
         return models.convolutional_neural_network()
     finally:
-        models.Conv2D = ours
+        models.FastBiasConv2D = ours
 
 
 def bias_add_ms(bias_shape, repeats=50):
@@ -134,7 +134,7 @@ def main():
         with_ema = 64 * steps_per_second(models.build(name), images, labels, steps[name], 0.999)
         print(f"   {name:8s} {paddle_speed[name]:9,.0f} images/s; updating the moving average of "
               f"the weights too: {with_ema:9,.0f} ({paddle_speed[name] / with_ema - 1:+.1%} time)")
-    lenets = {"as built now (models.Conv2D)": models.convolutional_neural_network,
+    lenets = {"as built now (models.FastBiasConv2D)": models.convolutional_neural_network,
               "as first built (nn.Conv2D)": lenet_as_first_built}
     rounds = {name: [] for name in lenets}
     for _ in range(3):  # alternately, so that both see the same machine
@@ -148,13 +148,13 @@ def main():
               f"MFLOP per image; median of 3)")
 
     print(f"   LeNet-5's first bias add, forward + backward: as [1, 20, 1, 1] (nn.Conv2D) "
-          f"{bias_add_ms([1, 20, 1, 1]):.2f} ms, as [20, 1, 1] (models.Conv2D) "
+          f"{bias_add_ms([1, 20, 1, 1]):.2f} ms, as [20, 1, 1] (models.FastBiasConv2D) "
           f"{bias_add_ms([20, 1, 1]):.2f} ms")
 
     paddle.seed(0)
     lenet = models.convolutional_neural_network()
     start = time.perf_counter()
-    training.train_test(lenet, data.batches(test_images, test_labels, 1000))
+    training.train_test(lenet, readers.batches(test_images, test_labels, 1000))
     test_loop = time.perf_counter() - start
     steps_s = 60000 / paddle_speed["cnn"]
     print(f"   LeNet-5 epoch: training steps {steps_s:.1f} s, test loop {test_loop:.1f} s, input "

@@ -28,24 +28,27 @@ VALIDATION_SIZE = 10_000
 
 
 def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
-    """One run; returns the validation cost and accuracy of every epoch."""
+    """One run with train.py's own train() and test(); the validation cost and accuracy of every
+    epoch."""
     import paddle
 
-    from recognize_digits import data, models, training
+    import train
+    from recognize_digits import cli, data, distributed, models, readers, training
 
     images, labels = data.load_mnist("train", data_dir)
     split = len(labels) - VALIDATION_SIZE
+    args = train.parse_args(["--model", model, "--seed", str(seed)])
     paddle.seed(seed)
     network = models.build(model)
     optimizer = training.optimizer_program(network.parameters())
     ema = training.ExponentialMovingAverage(network, ema_decay)
+    quiet, never_stop = cli.Console(enabled=False), distributed.StopTogether(world=1)
     history = []
     for epoch in range(epochs):
-        batches = data.training_batches(images[:split], labels[:split], 64, seed, epoch, augment)
-        training.train_epoch(network, optimizer, batches, ema=ema)
+        batches = readers.TrainingBatches(images[:split], labels[:split], 64, seed, epoch, augment)
+        train.train(args, network, optimizer, ema, batches, epoch, quiet, never_stop)
         with ema.apply():
-            history.append(training.train_test(
-                network, data.batches(images[split:], labels[split:], 1000)))
+            history.append(train.test(network, images[split:], labels[split:], epoch, quiet))
     return history
 
 

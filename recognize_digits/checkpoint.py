@@ -18,6 +18,8 @@ from recognize_digits import RecognizeDigitsError
 from recognize_digits.files import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.pdckpt"
+# The settings that shape a run: --resume takes them from the checkpoint, not the command line.
+RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment", "ema_decay")
 
 
 class CheckpointError(RecognizeDigitsError):
@@ -52,8 +54,62 @@ def read_checkpoint(save_dir):
     return checkpoint
 
 
-def restore(checkpoint, model, optimizer, ema):
-    """Load a checkpoint's weights, optimiser state and moving average."""
-    model.set_state_dict(checkpoint["model"])
-    optimizer.set_state_dict(checkpoint["optimizer"])
-    ema.set_state_dict(checkpoint["ema"])
+def read_for_resume(args, save_dir):
+    """With --resume, the checkpoint to continue, its settings put into `args`; else None.
+
+    Without --resume, an unfinished run's checkpoint is never overwritten by a new run.
+    """
+    saved = read_checkpoint(save_dir)
+    done = saved["state"]["epoch"] + 1 if saved else 0
+    if not args.resume:
+        if saved and done < saved["state"]["args"]["epochs"]:
+            raise CheckpointError(
+                f"{save_dir} holds an unfinished run ({done} of {saved['state']['args']['epochs']} "
+                f"epochs): continue it with --resume, or train into another --save-dir.")
+        return None
+    if saved is None:
+        raise CheckpointError(f"nothing to resume: {save_dir} holds no {CHECKPOINT_FILE}; "
+                              f"start a run without --resume, or pass the run's --save-dir.")
+    if done >= args.epochs:
+        raise CheckpointError(f"the run in {save_dir} has already trained {done} epochs: pass "
+                              f"--epochs N with a larger N to train it further.")
+    if args.model_given and args.model != saved["state"]["args"]["model"]:
+        raise CheckpointError(f"the run in {save_dir} trains --model "
+                              f"{saved['state']['args']['model']}, not {args.model}: resume it "
+                              f"without --model, or pass another --save-dir.")
+    for name in RUN_SETTINGS:
+        setattr(args, name, saved["state"]["args"][name])
+    return saved
+
+
+def restore(saved, model, optimizer, ema):
+    """Put a checkpoint's weights, optimiser state and moving average back into the run.
+
+    Returns where the run stands: (history, best pass, first epoch to train), those of a new run
+    when `saved` is None.
+    """
+    if saved is None:
+        return {"train": [], "test": [], "seconds": []}, None, 0
+    model.set_state_dict(saved["model"])
+    optimizer.set_state_dict(saved["optimizer"])
+    ema.set_state_dict(saved["ema"])
+    state = saved["state"]
+    return state["history"], state["best"], state["epoch"] + 1
+
+
+def save_run(save_dir, model, optimizer, ema, args, epoch, history, best):
+    """Checkpoint the run after `epoch`: what --resume needs to carry on exactly."""
+    settings = {name: getattr(args, name) for name in RUN_SETTINGS + ("epochs",)}
+    save_checkpoint(save_dir, model, optimizer, ema, {
+        "epoch": epoch, "history": history, "best": best, "args": settings})
+
+
+def resume_command(args, save_dir, world):
+    """The command line that resumes this run."""
+    launch = ["-m", "paddle.distributed.launch", "--nproc_per_node", str(world)]
+    launch = launch if world > 1 else []
+    words = ["python", *launch, "train.py", "--resume", "--save-dir", save_dir,
+             "--epochs", str(args.epochs)]
+    if args.data_dir:
+        words += ["--data-dir", args.data_dir]
+    return " ".join(words)

@@ -1,8 +1,8 @@
-"""MNIST: find, download (md5-checked) and read the four IDX files; cut them into batches.
+"""MNIST: find, download (md5-checked) and read the four IDX files, as numpy arrays.
 
-The chapter reads MNIST through `paddle.dataset.mnist` readers, which survive in Paddle 3 only as
-deprecated leftovers. Here the four original files are parsed with numpy in one go, and batches are
-plain slices of a shuffled index, so the input pipeline costs almost nothing next to training.
+The chapter reads MNIST through `paddle.dataset.mnist`, which survives in Paddle 3 only as a
+deprecated leftover. Here the four original files are parsed with numpy in one go; `readers` cuts
+the arrays into the chapter's shuffled batches.
 
 Where the files are looked for, in order: `data_dir` (the `--data-dir` flag), `$MNIST_DIR`, then
 Paddle's own dataset cache `~/.cache/paddle/dataset/mnist` (where `paddle.vision.datasets.MNIST`
@@ -12,10 +12,8 @@ keeps them, so an earlier download is reused). Files missing from the cache are 
 import gzip
 import hashlib
 import os
-import queue
 import shutil
 import tempfile
-import threading
 import urllib.request
 import zlib
 
@@ -177,131 +175,3 @@ def load_mnist(split, data_dir=None, download=True, check_md5=True, raw=False):
             _check_md5(path, name)
     return (images if raw else scale_pixels(images)), labels.astype(np.int64)
 
-
-def epoch_permutation(n, seed, epoch):
-    """The order of the training set in one epoch: a fresh shuffle each epoch, fixed by (seed, epoch).
-
-    Deriving it from the pair, rather than from a generator advanced epoch by epoch, means a resumed
-    run and every process of a data-parallel run see exactly the same order without sharing state.
-    """
-    return np.random.default_rng([seed, epoch]).permutation(n)
-
-
-def batches(images, labels, batch_size, order=None):
-    """Yield (images, labels) numpy batches in `order` (default: as stored); the last may be short."""
-    if order is None:
-        order = np.arange(len(labels))
-    for start in range(0, len(order), batch_size):
-        index = order[start : start + batch_size]
-        yield images[index], labels[index]
-
-
-def training_batches(images, labels, batch_size, seed, epoch, augment_images=False, rank=0,
-                     world=1):
-    """One epoch of training batches as train.py feeds them: this process's shard of the epoch's
-    shuffle, cut into batches, augmented if asked.
-
-    Augmenting costs a few milliseconds of numpy per batch, so those batches are made ahead in a
-    background thread, on the core Paddle's dynamic graph leaves idle. Plain batches are cheaper
-    to cut in place than to pass between threads.
-    """
-    order = shard(epoch_permutation(len(labels), seed, epoch), rank, world)
-    batch_iter = batches(images, labels, batch_size, order)
-    if not augment_images:
-        return batch_iter
-    rng = np.random.default_rng([seed, epoch, rank])
-    return prefetch((augment(x, rng), y) for x, y in batch_iter)
-
-
-def shard(order, rank, world):
-    """This process's share of an epoch's order (or of any sequence): every world-th item from
-    the rank-th.
-
-    The shards are disjoint and together the whole order. All shards get the same length (at
-    most world - 1 items at the end are left out; none for MNIST's 60,000 and 2, 3, 4, 5, 6 or 8
-    processes), so every process takes the same number of steps.
-    """
-    usable = len(order) - len(order) % world
-    return order[:usable][rank::world]
-
-
-def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickness=0.3):
-    """Randomly distort a batch [N, 1, 28, 28] in [-1, 1] the way handwriting varies.
-
-    Each image gets its own small rotation (degrees), scale, shift (pixels) and, with probability
-    `thickness`, a stroke made thicker or thinner by one grey-level dilation or erosion. Sampling
-    is bilinear and vectorised over the batch: about 2.4 ms for 64 images on one core.
-    """
-    n = len(images)
-    angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
-    scale = rng.uniform(1 - max_scale, 1 + max_scale, n)
-    shift = rng.uniform(-max_shift, max_shift, (n, 2))
-    # Inverse map: for every output pixel, where to read in the input (about the image centre).
-    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
-    ys, xs = np.mgrid[0:28, 0:28].astype(np.float32) - 13.5
-    src_x = cos[:, None, None] * xs + sin[:, None, None] * ys + 13.5 - shift[:, 0, None, None]
-    src_y = -sin[:, None, None] * xs + cos[:, None, None] * ys + 13.5 - shift[:, 1, None, None]
-
-    # Bilinear sampling from images padded by one pixel of background (-1).
-    padded = np.pad(images[:, 0], ((0, 0), (1, 1), (1, 1)), constant_values=-1.0)
-    src_x = np.clip(src_x + 1, 0, 28.999)
-    src_y = np.clip(src_y + 1, 0, 28.999)
-    x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
-    fx, fy = src_x - x0, src_y - y0
-    flat = padded.ravel()
-    base = np.arange(n)[:, None, None] * 30 * 30
-
-    def at(y, x):
-        return flat[base + y * 30 + x]
-
-    out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy)
-           + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy)
-
-    # Stroke thickness: a 2x2 grey dilation thickens, erosion thins (ink is high, background -1).
-    change = rng.uniform(size=n)
-    thicker, thinner = change < thickness / 2, (change >= thickness / 2) & (change < thickness)
-    if thicker.any() or thinner.any():
-        p = np.pad(out, ((0, 0), (0, 1), (0, 1)), mode="edge")
-        neighbours = np.stack([p[:, :-1, :-1], p[:, 1:, :-1], p[:, :-1, 1:], p[:, 1:, 1:]])
-        out = np.where(thicker[:, None, None], neighbours.max(0), out)
-        out = np.where(thinner[:, None, None], neighbours.min(0), out)
-    return out[:, np.newaxis].astype(np.float32)
-
-
-def prefetch(iterable, depth=4):
-    """Yield the items of `iterable`, produced ahead in a background thread.
-
-    Paddle's dynamic graph keeps one core busy; cutting and augmenting the next batches on the
-    other core (numpy releases the GIL while it copies) takes the input pipeline off the
-    training loop's path.
-    """
-    items = queue.Queue(maxsize=depth)  # (True, item) ... then (False, None or the error)
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for item in iterable:
-                if stop.is_set():
-                    return
-                items.put((True, item))
-            items.put((False, None))
-        except BaseException as err:  # hand any error to the consumer, which raises it
-            items.put((False, err))
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while True:
-            more, item = items.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                items.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)

@@ -10,6 +10,8 @@ import json
 import os
 import tempfile
 
+from recognize_digits import RecognizeDigitsError
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -36,13 +38,36 @@ def write_json(path, data):
             f.write("\n")
 
 
-def check_writable(folder):
-    """Create `folder` if need be and prove a file can be written there; OSError if not."""
-    os.makedirs(folder, exist_ok=True)
-    with tempfile.TemporaryFile(dir=folder) as f:
-        f.write(b"\0" * 4096)
-        f.flush()
-        os.fsync(f.fileno())
+def check_save_dir(folder):
+    """Create `folder` if need be and prove a file can be written there.
+
+    Called before training, so that a read-only or full save dir is said at once, not after the
+    first epoch.
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as err:
+        raise RecognizeDigitsError(
+            f"cannot write to the save dir {folder} ({err.strerror or err}); free some space or "
+            f"choose another folder with --save-dir.") from None
+
+
+@contextlib.contextmanager
+def writing(what, folder):
+    """Within this block, a failed write (a full disk, a vanished folder) is one clear error.
+
+    The files themselves are written atomically (atomic_path), so the ones already there are kept.
+    """
+    try:
+        yield
+    except OSError as err:
+        raise RecognizeDigitsError(
+            f"could not write the {what} in {folder} ({err.strerror or err}); the files already "
+            f"there are kept. Free some space, or choose another --save-dir.") from None
 
 
 def _umask():

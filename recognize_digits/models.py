@@ -41,7 +41,7 @@ def multilayer_perceptron():
     )
 
 
-class Conv2D(nn.Conv2D):
+class FastBiasConv2D(nn.Conv2D):
     """`nn.Conv2D` (stride and padding are all LeNet-5 uses), adding its bias faster on CPU.
 
     `nn.Conv2D` adds its bias as a [1, C, 1, 1] tensor. Paddle 3.3's CPU kernels for that
@@ -65,11 +65,11 @@ def convolutional_neural_network():
     fully connected 800 -> 10
     """
     return nn.Sequential(
-        Conv2D(1, 20, kernel_size=5),
+        FastBiasConv2D(1, 20, kernel_size=5),
         nn.ReLU(),
         nn.MaxPool2D(kernel_size=2, stride=2),
         nn.BatchNorm2D(20),
-        Conv2D(20, 50, kernel_size=5),
+        FastBiasConv2D(20, 50, kernel_size=5),
         nn.ReLU(),
         nn.MaxPool2D(kernel_size=2, stride=2),
         nn.Flatten(),
@@ -83,6 +83,7 @@ MODELS = {
     "mlp": multilayer_perceptron,
     "cnn": convolutional_neural_network,
 }
+CHAPTER_NAMES = {name: builder.__name__ for name, builder in MODELS.items()}
 
 
 def build(name):

@@ -2,8 +2,8 @@
 
 The chapter builds these as static programs run by an executor. In Paddle 3's dynamic graph they
 are plain functions: a forward pass that returns the cost, Adam stepping on its gradients, and a
-test loop. The loops take numpy batches (see data.batches) and know nothing of the command line,
-the log or the progress bar: train.py wraps them in those.
+test loop. They take numpy batches (see readers.py) and know nothing of the command line or the log:
+train.py's training loop calls them, as the chapter's trainer does.
 """
 
 import contextlib
@@ -18,6 +18,13 @@ from recognize_digits import RecognizeDigitsError, distributed
 
 class DivergedError(RecognizeDigitsError):
     """The training cost became NaN or infinite (a learning rate far too high, usually)."""
+
+    def kept(self, best, save_dir):
+        """The same error, saying which earlier pass is still kept as the inference model."""
+        if best is None:
+            return self
+        return DivergedError(f"{self} The best model so far (pass {best['epoch']}) is kept in "
+                             f"{save_dir}.")
 
 
 def train_program(model, images, labels, with_accuracy=True):
@@ -97,26 +104,6 @@ class ExponentialMovingAverage:
             self.average[name].set_value(value)
 
 
-def train_epoch(model, optimizer, batches, event_handler=None, ema=None):
-    """One pass over `batches` of (images, labels) numpy arrays, one Adam step per batch.
-
-    After each step the moving average `ema` (if any) is updated, and `event_handler(step,
-    avg_cost)` is called with the step's mean cost as a tensor: reading its value waits for the
-    device, so the handler reads it only when it logs.
-    """
-    model.train()
-    for step, (images, labels) in enumerate(batches):
-        avg_cost, _ = train_program(model, paddle.to_tensor(images), paddle.to_tensor(labels),
-                                    with_accuracy=False)
-        avg_cost.backward()
-        optimizer.step()
-        optimizer.clear_grad()
-        if ema is not None:
-            ema.update()
-        if event_handler is not None:
-            event_handler(step, avg_cost)
-
-
 @paddle.no_grad()
 def train_test(model, batches, world=1):
     """The chapter's train_test: mean cost and accuracy over every image of `batches`.
@@ -141,13 +128,14 @@ def train_test(model, batches, world=1):
     return total_cost / total, total_correct / total
 
 
-def check_finite(cost, epoch, step):
-    """Stop with DivergedError if the cost is NaN or infinite."""
+def check_finite(cost, epoch, step=None):
+    """`cost`, or DivergedError if it is NaN or infinite (the test cost when `step` is None)."""
     if not math.isfinite(cost):
-        raise DivergedError(
-            f"the training cost became {cost} at epoch {epoch}, batch {step}: training diverged. "
-            f"Try a smaller learning rate (--lr; the chapter uses 0.001)."
-        )
+        where = f"the test cost became {cost} after epoch {epoch}" if step is None else \
+            f"the training cost became {cost} at epoch {epoch}, batch {step}"
+        raise DivergedError(f"{where}: training diverged. Try a smaller learning rate (--lr; the "
+                            f"chapter uses 0.001).")
+    return cost
 
 
 @paddle.no_grad()

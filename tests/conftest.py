@@ -19,13 +19,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle before any test imports it)
-from recognize_digits import data, inference, models, training  # noqa: E402
+from recognize_digits import data, inference, models, readers, training  # noqa: E402
 
 # In CI the property tests draw the same examples every run: a red CI then means the change, not
 # a lucky draw. Locally they keep exploring new examples.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def train_steps(model, optimizer, batches, ema=None):
+    """An Adam step per batch, as train.py's train() takes them, without its log and signals."""
+    model.train()
+    for images, labels in batches:
+        avg_cost, _ = training.train_program(model, paddle.to_tensor(images),
+                                             paddle.to_tensor(labels), with_accuracy=False)
+        avg_cost.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        if ema is not None:
+            ema.update()
 
 
 def write_idx(path, array, magic=None):
@@ -68,7 +81,7 @@ def model_dir(mnist_dir, tmp_path_factory):
     paddle.seed(90)
     model = models.convolutional_neural_network()
     optimizer = training.optimizer_program(model.parameters())
-    training.train_epoch(model, optimizer, data.batches(images[:12000], labels[:12000], 64))
+    train_steps(model, optimizer, readers.batches(images[:12000], labels[:12000], 64))
     folder = tmp_path_factory.mktemp("cnn.inference.model")
     inference.save_inference_model(folder, model, {"model": "cnn"})
     return str(folder)

@@ -1,7 +1,8 @@
 """Every bad input of the README's table, through train.py and infer.py as a user meets it:
 one line on stderr naming the problem and what to do, a non-zero exit, never a traceback.
 
-(Random bytes and arrays through the image preprocessing: tests/test_imaging.py.)"""
+(Random bytes and arrays through the image preprocessing: tests/test_images.py and
+tests/test_preprocess.py.)"""
 
 import gzip
 import io

@@ -1,4 +1,4 @@
-"""The MNIST reader on small IDX files the tests write: parsing, scaling, shuffling, every error."""
+"""The MNIST reader on small IDX files the tests write: parsing, scaling, every error."""
 
 import gzip
 import os
@@ -137,26 +137,6 @@ def test_count_mismatch(tiny_mnist):
     write_idx(tiny_mnist / "t10k-labels-idx1-ubyte.gz", np.zeros(19))
     with pytest.raises(DataError, match="20 images but .* 19 labels"):
         data.load_mnist("test", tiny_mnist, check_md5=False)
-
-
-def test_epoch_permutation_is_seeded_and_differs_by_epoch():
-    a = data.epoch_permutation(1000, seed=1, epoch=0)
-    assert sorted(a) == list(range(1000))
-    np.testing.assert_array_equal(a, data.epoch_permutation(1000, seed=1, epoch=0))
-    assert not np.array_equal(a, data.epoch_permutation(1000, seed=1, epoch=1))
-    assert not np.array_equal(a, data.epoch_permutation(1000, seed=2, epoch=0))
-
-
-def test_batches_cover_everything_once_last_short():
-    images = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1)
-    labels = np.arange(10)
-    order = data.epoch_permutation(10, 0, 0)
-    got = list(data.batches(images, labels, 4, order))
-    assert [len(y) for _, y in got] == [4, 4, 2]
-    seen = np.concatenate([y for _, y in got])
-    np.testing.assert_array_equal(seen, order)
-    for x, y in got:
-        np.testing.assert_array_equal(x[:, 0, 0, 0], y)
 
 
 def test_real_mnist_loads(mnist_dir):

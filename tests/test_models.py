@@ -50,9 +50,9 @@ def test_same_seed_same_weights():
 
 @pytest.mark.parametrize("in_channels, out_channels, size", [(1, 20, 28), (20, 50, 12)])
 def test_our_conv2d_computes_what_nn_conv2d_does(in_channels, out_channels, size):
-    """models.Conv2D only adds its bias in a faster shape: same output, same gradients."""
+    """models.FastBiasConv2D only adds its bias in a faster shape: same output, same gradients."""
     paddle.seed(3)
-    ours = models.Conv2D(in_channels, out_channels, kernel_size=5)
+    ours = models.FastBiasConv2D(in_channels, out_channels, kernel_size=5)
     theirs = paddle.nn.Conv2D(in_channels, out_channels, kernel_size=5)
     theirs.set_state_dict(ours.state_dict())
     with paddle.no_grad():

@@ -11,7 +11,7 @@ import paddle
 import pytest
 
 from conftest import ROOT
-from recognize_digits import checkpoint, data, inference, models, training
+from recognize_digits import checkpoint, inference, models, readers, training
 from recognize_digits.inference import Predictor
 
 
@@ -131,7 +131,7 @@ def test_divergence_stops_and_keeps_the_best_model(mnist_dir, tmp_path, monkeypa
     sys.path.insert(0, ROOT)
     import train
 
-    real_batches, real_permutation = data.batches, data.epoch_permutation
+    real_batches, real_permutation = readers.batches, readers.epoch_permutation
     epochs_started = []
 
     def epoch_permutation(n, seed, epoch):
@@ -144,8 +144,8 @@ def test_divergence_stops_and_keeps_the_best_model(mnist_dir, tmp_path, monkeypa
             poisoned = batch_size == 64 and epochs_started[-1] == 1
             yield (np.full_like(x, np.nan) if poisoned else x), y
 
-    monkeypatch.setattr(data, "batches", batches)
-    monkeypatch.setattr(data, "epoch_permutation", epoch_permutation)
+    monkeypatch.setattr(readers, "batches", batches)
+    monkeypatch.setattr(readers, "epoch_permutation", epoch_permutation)
     save_dir = str(tmp_path / "m")
     status = train.cli.run(train.main, ["--model", "softmax", "--epochs", "2", "--data-dir",
                                         mnist_dir, "--save-dir", save_dir], prog="train.py")
@@ -227,11 +227,11 @@ def test_a_second_ctrl_c_stops_at_once_but_a_repeated_sigterm_does_not():
     """paddle.distributed.launch sends three SIGTERMs 0.2 s apart: still a clean stop."""
     from recognize_digits import cli
 
-    with cli.stop_on_signals() as stop:
+    with cli.StopRequest() as stop:
         for _ in range(3):
             os.kill(os.getpid(), signal.SIGTERM)
         assert stop.signal == "SIGTERM"
-    with pytest.raises(KeyboardInterrupt), cli.stop_on_signals() as stop:
+    with pytest.raises(KeyboardInterrupt), cli.StopRequest() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         assert stop.signal == "SIGINT"
         os.kill(os.getpid(), signal.SIGINT)

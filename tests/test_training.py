@@ -3,7 +3,8 @@
 import numpy as np
 import paddle
 
-from recognize_digits import data, inference, models, training
+from conftest import train_steps
+from recognize_digits import data, inference, models, readers, training
 
 
 def train(model_name, images, labels, epochs=1, seed=90, ema_decay=0.0):
@@ -13,8 +14,8 @@ def train(model_name, images, labels, epochs=1, seed=90, ema_decay=0.0):
     optimizer = training.optimizer_program(model.parameters())
     ema = training.ExponentialMovingAverage(model, ema_decay)
     for epoch in range(epochs):
-        order = data.epoch_permutation(len(labels), seed, epoch)
-        training.train_epoch(model, optimizer, data.batches(images, labels, 64, order), ema=ema)
+        order = readers.epoch_permutation(len(labels), seed, epoch)
+        train_steps(model, optimizer, readers.batches(images, labels, 64, order), ema)
     return model, ema
 
 
@@ -23,7 +24,7 @@ def test_softmax_regression_one_epoch_reaches_90_percent_and_exports_faithfully(
     train_images, train_labels = data.load_mnist("train", mnist_dir)
     test_images, test_labels = mnist_test
     model, ema = train("softmax", train_images, train_labels, ema_decay=0.999)
-    test_batches = list(data.batches(test_images, test_labels, 1000))
+    test_batches = list(readers.batches(test_images, test_labels, 1000))
 
     trained_cost, trained_acc = training.train_test(model, test_batches)
     with ema.apply():
@@ -70,8 +71,8 @@ def test_train_test_is_exact_over_uneven_batches(mnist_test):
     images, labels = mnist_test
     paddle.seed(1)
     model = models.multilayer_perceptron()
-    a = training.train_test(model, data.batches(images, labels, 1000))
-    b = training.train_test(model, data.batches(images, labels, 333))
+    a = training.train_test(model, readers.batches(images, labels, 1000))
+    b = training.train_test(model, readers.batches(images, labels, 333))
     np.testing.assert_allclose(a, b, rtol=1e-5)
     probabilities = training.predict(model, images)
     assert abs(a[1] - (probabilities.argmax(1) == labels).mean()) < 1e-6

@@ -1,4 +1,4 @@
-"""Reading a user's image of a digit, and making it look like an MNIST digit.
+"""Making a photo or a drawing of a digit look like an MNIST digit: `to_mnist`, `preprocess`.
 
 A model trained on MNIST has only ever seen digits made one way: a white digit on a black
 background, cropped to the digit, scaled to fit a 20x20 box (keeping its aspect ratio), with
@@ -18,19 +18,15 @@ correctly (bench/real_digits.py measures it).
     5. place it in 28x28 with its centre of mass at the centre.
 
 MNIST's own digits come through nearly unchanged (bench/real_digits.py checks that the model's
-accuracy on them stays put). Only numpy and Pillow.
+accuracy on them stays put). `preprocess` takes an image file to the model's input, this way or
+the chapter's. Only numpy and Pillow.
 """
 
-import os
-import warnings
-
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from recognize_digits import RecognizeDigitsError
-
-MAX_PIXELS = 50_000_000  # refuse larger images unread: a "decompression bomb" can fill the memory
-WORK_SIDE = 512  # larger images are shrunk (area average) first: plenty for a 20x20 result
+from recognize_digits import morphology
+from recognize_digits.images import WORK_SIDE, ImageError, load_image, open_image
 
 SIZE = 28  # MNIST: 28x28 images...
 BOX = 20  # ...holding the digit scaled to fit 20x20, aspect ratio kept...
@@ -50,144 +46,18 @@ LINE_SPAN = 0.9  # a straight run of ink across 90% of the image...
 LINE_WIDTH = 0.04  # ...at most 4% of the image thick is a ruled line or the edge of the sheet
 
 
-class ImageError(RecognizeDigitsError):
-    """An image file that cannot be read, or that shows no digit."""
-
-
-# --- Reading files ----------------------------------------------------------------------------
-
-
-def _open(path):
-    """Image.open, with every failure (missing, empty, not an image, too big) as an ImageError."""
-    try:
-        if os.path.getsize(path) == 0:
-            raise ImageError(f"{path} is empty (0 bytes), not an image.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's remarks on odd files (see _decoding)...
-            # ...but between 89 and 179 Mpixel it only warns of a bomb: that is an error here.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)  # reads the header only: the size is known before decoding
-    except ImageError:
-        raise
-    except FileNotFoundError:
-        raise ImageError(f"{path} does not exist.") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path} is a folder, not an image file.") from None
-    except PermissionError:
-        raise ImageError(f"{path} cannot be read (permission denied).") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{path} is too large to be a digit (over {MAX_PIXELS:,} pixels).") \
-            from None
-    except Exception as err:  # UnidentifiedImageError, and whatever a broken header raises
-        raise ImageError(f"{path} is not an image Pillow can read ({_reason(err)}).") from None
-    if im.width * im.height > MAX_PIXELS:
-        im.close()
-        raise ImageError(
-            f"{path} is too large to be a digit ({im.width}x{im.height} pixels, more than "
-            f"{MAX_PIXELS:,}); shrink it first."
-        )
-    return im
-
-
-def _reason(err):
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-
-def _decoding(path, work):
-    """Run `work()` (which decodes the image); Pillow's errors on a bad file become ImageError.
-
-    Pillow's warnings on a damaged file ("Corrupt EXIF data", "Truncated File Read") are silenced:
-    the user gets a digit or a one-line error, either of which says enough.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return work()
-    except ImageError:
-        raise
-    except Exception as err:  # OSError "image file is truncated", SyntaxError, ValueError, ...
-        raise ImageError(f"{path} is damaged or truncated ({_reason(err)}).") from None
-
-
-def open_image(path):
-    """The image in `path` as 8-bit grey (mode "L"), the right way up, on white where transparent.
-
-    EXIF orientation is applied (phones store photos sideways with a tag saying so), the first
-    frame of an animation is used, transparent parts are laid on white paper (or on black when the
-    drawing itself is white, so that it does not vanish), 16-bit grey is scaled to 8 bits. A large
-    JPEG comes back smaller (by 2, 4 or 8), but no smaller than WORK_SIDE pixels.
-    """
-    im = _open(path)
-
-    def convert():
-        # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale straight away (no smaller than
-        # WORK_SIDE, what to_mnist works on): several times faster, for the same digit.
-        im.draft(None, (WORK_SIDE, WORK_SIDE))
-        im.load()
-        try:
-            upright = ImageOps.exif_transpose(im)
-        except Exception:  # a damaged EXIF block: the picture itself is still good
-            upright = im
-        return _to_grey(upright)
-
-    with im:
-        return _decoding(path, convert)
-
-
-def _to_grey(im):
-    """Any Pillow image -> mode "L"."""
-    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        return Image.fromarray((np.asarray(im, dtype=np.float32) / 257.0).round().astype(np.uint8))
-    if im.mode in ("I", "F"):  # 32-bit: no fixed range, so stretch what is there to 0..255
-        a = np.asarray(im, dtype=np.float64)
-        span = a.max() - a.min() if a.size else 0
-        a = (a - a.min()) / span * 255 if span > 0 else np.zeros_like(a)
-        return Image.fromarray(a.round().astype(np.uint8))
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        on_white = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
-        lo, hi = on_white.getextrema()
-        alpha_lo, alpha_hi = rgba.getchannel("A").getextrema()
-        if hi - lo < 16 and alpha_hi - alpha_lo >= 16:  # white ink on transparency: use black paper
-            return Image.alpha_composite(Image.new("RGBA", rgba.size, "black"), rgba).convert("L")
-        return on_white
-    if im.mode not in ("L", "RGB", "1", "P"):
-        im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV: through RGB to be safe
-    return im.convert("L")
-
-
-def load_image(path):
-    """The chapter's load_image, unchanged: grey, squeezed to 28x28, scaled to [-1, 1].
-
-    Returns float32 [1, 1, 28, 28]. (The chapter's Image.ANTIALIAS is LANCZOS: renamed, Pillow 10.)
-    """
-    im = _open(path)
-
-    def book():
-        grey = im.convert("L")
-        grey = grey.resize((28, 28), Image.Resampling.LANCZOS)
-        return np.array(grey).reshape(1, 1, 28, 28).astype(np.float32)
-
-    with im:
-        x = _decoding(path, book)
-    return x / 255.0 * 2.0 - 1.0
-
-
-def preprocess(path, mode="mnist"):
-    """One image file -> float32 [1, 1, 28, 28] in [-1, 1], ready for the model.
+def preprocess(source, mode="mnist", name=None):
+    """One image file (a path or a binary file object) -> float32 [1, 1, 28, 28] in [-1, 1].
 
     mode "mnist": open_image + to_mnist (what works on real photos and drawings);
-    mode "book": the chapter's load_image (to compare).
+    mode "book": the chapter's load_image (to compare). `name` names a file object in errors.
     """
     if mode == "book":
-        return load_image(path)
+        return load_image(source, name)
     if mode != "mnist":
         raise ValueError(f"unknown preprocessing mode {mode!r}: use 'mnist' or 'book'")
-    digit = to_mnist(np.asarray(open_image(path)), source=path)
+    digit = to_mnist(np.asarray(open_image(source, name)), source=name or source)
     return (digit * 2.0 - 1.0).reshape(1, 1, SIZE, SIZE)
-
-
-# --- Making a grey image MNIST-like -------------------------------------------------------------
 
 
 def to_mnist(grey, source="the image"):
@@ -196,11 +66,12 @@ def to_mnist(grey, source="the image"):
     Raises ImageError when there is no digit (a blank image); `source` names it in the message.
     """
     image = _as_float(grey)
-    ink, noise, mask = _ink(image) if image.size else (None, 0.0, None)
-    soft = None if mask is None else _find_digit(ink, noise, mask)
-    if soft is None:
+    ink, noise, otsu_ink = _separate_ink_from_paper(image)  # 1-2: flatten the lighting, polarity
+    digit = _find_digit(ink, noise, otsu_ink)  # 3: Otsu's ink, no ruled lines, no specks
+    if digit is None:
         raise ImageError(f"no digit found in {source} (the image is blank).")
-    return _centre_by_mass(_fit_box(_crop(soft)))
+    digit = _fit_box(_crop(digit))  # 4: MNIST's stroke width, fitted into 20x20
+    return _centre_by_mass(digit)  # 5: centre of mass at (14, 14)
 
 
 def _as_float(grey):
@@ -212,10 +83,44 @@ def _as_float(grey):
         return np.zeros(grey.shape, np.float32)
     im = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
     if max(im.size) > WORK_SIDE:
-        scale = WORK_SIDE / max(im.size)
-        size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
-        im = im.resize(size, Image.Resampling.BOX)
+        im = _resize(im, WORK_SIDE / max(im.size))
     return np.asarray(im, dtype=np.float32) / 255.0
+
+
+def _resize(im, scale):
+    """Resize a Pillow image by `scale`: area average when shrinking, bilinear when enlarging."""
+    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return im.resize(size, method)
+
+
+# --- 1-2: the ink, light on black, whatever the paper and the lighting ---------------------------
+def _separate_ink_from_paper(image):
+    """The ink, light on a black background: (ink >= 0, noise level of the paper, ink mask).
+
+    Which side is ink? Both readings are tried (light ink on dark paper, and dark on light,
+    inverted). The right one shows ink standing far above the paper's noise, and covers less than
+    half of the image (the paper is the majority). The mask is None if neither shows any ink.
+    """
+    best = (None, 0.0, None)
+    if not image.size:
+        return best
+    clearest = 0.0
+    for candidate in (image, 1 - image):
+        flat, noise = _flatten(candidate)
+        ink = np.clip(flat, 0, None)  # what is lighter than the paper
+        if ink.max() <= 0:
+            continue
+        mask = ink > _otsu(ink)
+        if not mask.any() or mask.mean() >= 0.5:
+            continue
+        contrast = ink[mask].mean() - ink[~mask].mean()
+        # Real ink stands out from the paper's texture and noise; the texture split in two by a
+        # threshold does not.
+        clarity = contrast / max(noise, 1e-3)
+        if contrast >= max(MIN_CONTRAST, MIN_SNR * noise) and clarity > clearest:
+            best, clearest = (ink, noise, mask), clarity
+    return best
 
 
 def _flatten(image):
@@ -296,34 +201,11 @@ def _otsu(values):
     return (np.nanargmax(np.nan_to_num(between, nan=-1.0)) + 1) * top / 256
 
 
-def _ink(image):
-    """The ink, light on a black background: (ink >= 0, noise level of the paper, ink mask).
-
-    Which side is ink? Both readings are tried (light ink on dark paper, and dark on light,
-    inverted). The right one shows ink standing far above the paper's noise, and covers less than
-    half of the image (the paper is the majority). The mask is None if neither shows any ink.
-    """
-    best = (None, 0.0, None)
-    clearest = 0.0
-    for candidate in (image, 1 - image):
-        flat, noise = _flatten(candidate)
-        ink = np.clip(flat, 0, None)  # what is lighter than the paper
-        if ink.max() <= 0:
-            continue
-        mask = ink > _otsu(ink)
-        if not mask.any() or mask.mean() >= 0.5:
-            continue
-        contrast = ink[mask].mean() - ink[~mask].mean()
-        # Real ink stands out from the paper's texture and noise; the texture split in two by a
-        # threshold does not.
-        clarity = contrast / max(noise, 1e-3)
-        if contrast >= max(MIN_CONTRAST, MIN_SNR * noise) and clarity > clearest:
-            best, clearest = (ink, noise, mask), clarity
-    return best
-
-
+# --- 3: the digit's ink, without ruled lines and specks -----------------------------------------
 def _find_digit(ink, noise, mask):
     """The digit's ink as a soft image in [0, 1] (0 off the digit), or None if there is none."""
+    if mask is None:
+        return None
     # Ruled lines are often fainter than the ink, and only partly above the threshold: look for
     # them among all that stands out of the paper's noise.
     lines = _lines(ink > max(3 * noise, MIN_CONTRAST / 2))
@@ -338,18 +220,6 @@ def _find_digit(ink, noise, mask):
     if not soft.any() or max(_crop(soft).shape) < MIN_DIGIT * max(ink.shape):
         return None
     return soft.astype(np.float32)
-
-
-def _run_lengths(mask, axis):
-    """For each True pixel, the length of the unbroken run of True it lies in along `axis`."""
-    m = np.moveaxis(mask, axis, -1)
-    if not m.any():
-        return np.zeros(mask.shape, np.int64)
-    edges = np.diff(np.pad(m, ((0, 0), (1, 1))).astype(np.int8), axis=-1)
-    starts, ends = edges == 1, edges == -1
-    lengths = np.nonzero(ends)[1] - np.nonzero(starts)[1]  # both in reading order
-    run = np.cumsum(starts[:, :-1].ravel()).reshape(m.shape) - 1  # which run each pixel is in
-    return np.moveaxis(np.where(m, lengths[run], 0), -1, axis)
 
 
 def _lines(mask):
@@ -375,27 +245,16 @@ def _lines(mask):
     return lines
 
 
-def _label(mask):
-    """Connected components (8-neighbours) of a small boolean image: labels > 0, 0 off the mask.
-
-    Every pixel starts with its own number; repeatedly each takes the smallest number among its
-    neighbours and then the number that pixel now has (a jump along the chain), until no change.
-    """
-    h, w = mask.shape
-    none = h * w + 1
-    labels = np.where(mask, np.arange(1, h * w + 1).reshape(h, w), none)
-    while True:
-        p = np.pad(labels, 1, constant_values=none)
-        low = labels
-        for dy in range(3):
-            for dx in range(3):
-                low = np.minimum(low, p[dy : dy + h, dx : dx + w])
-        low = np.where(mask, low, none)
-        flat = np.append(low.ravel(), none)
-        low = flat[low - 1]  # jump: take the label of the pixel that my label names
-        if (low == labels).all():
-            return np.where(mask, labels, 0)
-        labels = low
+def _run_lengths(mask, axis):
+    """For each True pixel, the length of the unbroken run of True it lies in along `axis`."""
+    m = np.moveaxis(mask, axis, -1)
+    if not m.any():
+        return np.zeros(mask.shape, np.int64)
+    edges = np.diff(np.pad(m, ((0, 0), (1, 1))).astype(np.int8), axis=-1)
+    starts, ends = edges == 1, edges == -1
+    lengths = np.nonzero(ends)[1] - np.nonzero(starts)[1]  # both in reading order
+    run = np.cumsum(starts[:, :-1].ravel()).reshape(m.shape) - 1  # which run each pixel is in
+    return np.moveaxis(np.where(m, lengths[run], 0), -1, axis)
 
 
 def _digit_region(mask, ink):
@@ -411,7 +270,7 @@ def _digit_region(mask, ink):
     padded = np.zeros((gh * c, gw * c), np.float32)
     padded[:h, :w] = np.where(mask, ink, 0)
     cell_ink = padded.reshape(gh, c, gw, c).sum(axis=(1, 3))
-    labels = _label(cell_ink > 0)
+    labels = morphology.label(cell_ink > 0)
     if labels.max() == 0:
         return None
     blob_ink = np.bincount(labels.ravel(), weights=cell_ink.ravel())
@@ -421,27 +280,40 @@ def _digit_region(mask, ink):
     # Back to pixels: the ink of the kept blobs, one pixel wider all round (the faint anti-aliased
     # edge of a stroke belongs to it, though it is below the threshold).
     region = np.repeat(np.repeat(cells, c, axis=0), c, axis=1)[:h, :w] & mask
-    return _grow(region.astype(np.float32), 1) > 0
+    return morphology.dilate(region, morphology.SQUARE)
 
 
-def _grow(img, steps, shrink=False):
-    """Grey dilation (or erosion, `shrink`) by `steps` pixels.
+# --- 4: cropped, strokes as wide as MNIST's, fitted into 20x20 ----------------------------------
+def _crop(img):
+    """The smallest rectangle of `img` holding all its non-zero pixels."""
+    rows, cols = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
+    return img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
-    Alternating a 3x3 square and a 3x3 cross grows an octagon, close to the round pen of a
-    handwritten stroke (a square alone would make diagonal strokes 40% thicker).
+
+def _fit_box(crop):
+    """Scale the cropped digit to fit 20x20, with strokes as wide as MNIST's.
+
+    If the strokes would be too thin or too thick at 20x20 (a fine pen, a fat marker), they are
+    grown or shrunk first at a finer scale (k times 20x20), then the result is shrunk to 20x20.
     """
-    pick = np.minimum if shrink else np.maximum
-    h, w = img.shape
-    for i in range(steps):
-        p = np.pad(img, 1)
-        square = i % 2 == 0
-        out = img
-        for dy in range(3):
-            for dx in range(3):
-                if square or dy == 1 or dx == 1:
-                    out = pick(out, p[dy : dy + h, dx : dx + w])
-        img = out
-    return img
+    long_side = max(crop.shape)
+    digit = _scale(crop, BOX / long_side)
+    # Measured at 20x20, as on MNIST (and the ragged outline of a photo's stroke is smoothed out).
+    width = max(_stroke_width(digit), 0.01)
+    if STROKE_MIN <= width <= STROKE_MAX:
+        return digit
+    k = int(np.clip(np.ceil(2 / width), 3, 8))  # fine enough that a stroke is 2 px, if possible
+    work = _scale(crop, BOX * k / long_side)
+    if width * k < 1:  # a stroke thinner than a pixel is a faint line: make it solid first
+        work = np.clip(work / (width * k), 0, 1)
+    steps = round((STROKE_TYPICAL - width) * k / 2)  # pixels to add (or remove) on each side
+    if steps > 0:
+        work = morphology.grow_round(np.pad(work, steps), steps)
+    elif steps < 0:
+        thinner = morphology.grow_round(work, -steps, shrink=True)
+        work = thinner if thinner.max() > 0 else work
+    work = _crop(work)
+    return _scale(work, BOX / max(work.shape))
 
 
 def _stroke_width(img):
@@ -455,49 +327,12 @@ def _stroke_width(img):
     return 2 * float(img.sum()) / max(outline, 1)
 
 
-def _resize(img, scale):
-    """Resize a float image by `scale`: area average when shrinking, bilinear when enlarging."""
-    h, w = img.shape
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if size == (w, h):
-        return img
-    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    out = np.asarray(Image.fromarray(img.astype(np.float32)).resize(size, method))
-    return np.clip(out, 0, 1)
+def _scale(img, scale):
+    """Resize a float image in [0, 1] by `scale` (see _resize)."""
+    return np.clip(np.asarray(_resize(Image.fromarray(img), scale)), 0, 1)
 
 
-def _fit_box(crop):
-    """Scale the cropped digit to fit 20x20, with strokes as wide as MNIST's.
-
-    If the strokes would be too thin or too thick at 20x20 (a fine pen, a fat marker), they are
-    grown or shrunk first at a finer scale (k times 20x20), then the result is shrunk to 20x20.
-    """
-    long_side = max(crop.shape)
-    digit = _resize(crop, BOX / long_side)
-    # Measured at 20x20, as on MNIST (and the ragged outline of a photo's stroke is smoothed out).
-    width = max(_stroke_width(digit), 0.01)
-    if STROKE_MIN <= width <= STROKE_MAX:
-        return digit
-    k = int(np.clip(np.ceil(2 / width), 3, 8))  # fine enough that a stroke is 2 px, if possible
-    work = _resize(crop, BOX * k / long_side)
-    if width * k < 1:  # a stroke thinner than a pixel is a faint line: make it solid first
-        work = np.clip(work / (width * k), 0, 1)
-    steps = round((STROKE_TYPICAL - width) * k / 2)  # pixels to add (or remove) on each side
-    if steps > 0:
-        work = _grow(np.pad(work, steps), steps)
-    elif steps < 0:
-        thinner = _grow(work, -steps, shrink=True)
-        work = thinner if thinner.max() > 0 else work
-    work = _crop(work)
-    return _resize(work, BOX / max(work.shape))
-
-
-def _crop(img):
-    """The smallest rectangle of `img` holding all its non-zero pixels."""
-    rows, cols = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
-    return img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
+# --- 5: placed in 28x28, centred by mass --------------------------------------------------------
 def _centre_by_mass(digit):
     """Place the digit in a 28x28 image, its centre of mass on MNIST's (a whole-pixel shift)."""
     h, w = digit.shape

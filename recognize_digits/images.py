@@ -1,0 +1,151 @@
+"""Reading a user's image file: any format Pillow knows -> 8-bit grey, or one clear ImageError.
+
+A source is a path, or a binary file object (an upload's bytes in `io.BytesIO`); `name` says
+what to call it in error messages when it is not a path. Every way a file can be wrong (missing,
+empty, not an image, damaged, truncated, a "decompression bomb") becomes an ImageError naming the
+file in one line, never another exception. `open_image` is what `preprocess.to_mnist` starts
+from; `load_image` is the chapter's own function.
+"""
+
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from recognize_digits import RecognizeDigitsError
+
+MAX_PIXELS = 50_000_000  # refuse larger images unread: a "decompression bomb" can fill the memory
+WORK_SIDE = 512  # larger images are shrunk (area average) first: plenty for a 20x20 result
+
+
+class ImageError(RecognizeDigitsError):
+    """An image file that cannot be read, or that shows no digit."""
+
+
+def open_image(source, name=None):
+    """The image in `source` as 8-bit grey (mode "L"), the right way up, on white where transparent.
+
+    EXIF orientation is applied (phones store photos sideways with a tag saying so), the first
+    frame of an animation is used, transparent parts are laid on white paper (or on black when the
+    drawing itself is white, so that it does not vanish), 16-bit grey is scaled to 8 bits. A large
+    JPEG comes back smaller (by 2, 4 or 8), but no smaller than WORK_SIDE pixels.
+    """
+    name = name or source
+    with _open(source, name) as im:
+        return _decoding(name, _upright_grey, im)
+
+
+def load_image(source, name=None):
+    """The chapter's load_image, unchanged: grey, squeezed to 28x28, scaled to [-1, 1].
+
+    Returns float32 [1, 1, 28, 28]. (The chapter's Image.ANTIALIAS is LANCZOS: renamed, Pillow 10.)
+    """
+    name = name or source
+    with _open(source, name) as im:
+        x = _decoding(name, _book_28x28, im)
+    return x / 255.0 * 2.0 - 1.0
+
+
+def _upright_grey(im):
+    # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale straight away (no smaller than WORK_SIDE,
+    # what to_mnist works on): several times faster, for the same digit.
+    im.draft(None, (WORK_SIDE, WORK_SIDE))
+    im.load()
+    try:
+        upright = ImageOps.exif_transpose(im)
+    except Exception:  # a damaged EXIF block: the picture itself is still good
+        upright = im
+    return _to_grey(upright)
+
+
+def _book_28x28(im):
+    grey = im.convert("L").resize((28, 28), Image.Resampling.LANCZOS)
+    return np.array(grey).reshape(1, 1, 28, 28).astype(np.float32)
+
+
+def _open(source, name):
+    """Image.open, with every failure (missing, empty, not an image, too big) as an ImageError."""
+    try:
+        if _is_empty(source):
+            raise ImageError(f"{name} is empty (0 bytes), not an image.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's remarks on odd files (see _decoding)...
+            # ...but between 89 and 179 Mpixel it only warns of a bomb: that is an error here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(source)  # reads the header only: the size is known before decoding
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(f"{name} does not exist.") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name} is a folder, not an image file.") from None
+    except PermissionError:
+        raise ImageError(f"{name} cannot be read (permission denied).") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name} is too large to be a digit (over {MAX_PIXELS:,} pixels).") \
+            from None
+    except Exception as err:  # UnidentifiedImageError, and whatever a broken header raises
+        raise ImageError(f"{name} is not an image Pillow can read ({_reason(err)}).") from None
+    if im.width * im.height > MAX_PIXELS:
+        im.close()
+        raise ImageError(
+            f"{name} is too large to be a digit ({im.width}x{im.height} pixels, more than "
+            f"{MAX_PIXELS:,}); shrink it first."
+        )
+    return im
+
+
+def _is_empty(source):
+    """Whether the file at path `source`, or what is left to read in file object `source`, is
+    0 bytes. (A file object that cannot seek counts as not empty: Pillow then says what it is.)"""
+    if isinstance(source, (str, bytes, os.PathLike)):
+        return os.path.getsize(source) == 0
+    if not source.seekable():
+        return False
+    start = source.tell()
+    end = source.seek(0, os.SEEK_END)
+    source.seek(start)
+    return end == start
+
+
+def _reason(err):
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _decoding(name, decode, im):
+    """`decode(im)`; Pillow's errors on a bad file become an ImageError naming `name`.
+
+    Pillow's warnings on a damaged file ("Corrupt EXIF data", "Truncated File Read") are silenced:
+    the user gets a digit or a one-line error, either of which says enough.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return decode(im)
+    except ImageError:
+        raise
+    except Exception as err:  # OSError "image file is truncated", SyntaxError, ValueError, ...
+        raise ImageError(f"{name} is damaged or truncated ({_reason(err)}).") from None
+
+
+def _to_grey(im):
+    """Any Pillow image -> mode "L"."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return Image.fromarray((np.asarray(im, dtype=np.float32) / 257.0).round().astype(np.uint8))
+    if im.mode in ("I", "F"):  # 32-bit: no fixed range, so stretch what is there to 0..255
+        a = np.asarray(im, dtype=np.float64)
+        span = a.max() - a.min() if a.size else 0
+        a = (a - a.min()) / span * 255 if span > 0 else np.zeros_like(a)
+        return Image.fromarray(a.round().astype(np.uint8))
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        on_white = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
+        lo, hi = on_white.getextrema()
+        alpha_lo, alpha_hi = rgba.getchannel("A").getextrema()
+        if hi - lo < 16 and alpha_hi - alpha_lo >= 16:  # white ink on transparency: use black paper
+            return Image.alpha_composite(Image.new("RGBA", rgba.size, "black"), rgba).convert("L")
+        return on_white
+    if im.mode not in ("L", "RGB", "1", "P"):
+        im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV: through RGB to be safe
+    return im.convert("L")

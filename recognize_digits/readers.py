@@ -1,0 +1,114 @@
+"""The chapter's readers: the training and test sets as batches, in a fresh order each epoch.
+
+The chapter feeds its trainer `paddle.batch(paddle.reader.shuffle(paddle.dataset.mnist.train(),
+buf_size=500), batch_size=64)`: shuffle, then cut into batches of 64. Those readers survive in
+Paddle 3 only as deprecated leftovers; here the arrays `data.load_mnist` returns are cut by plain
+numpy slices of a shuffled index, so the input pipeline costs almost nothing next to training.
+The order of each epoch is fixed by (seed, epoch), which is what lets an interrupted run resume
+exactly and several processes each take their own shard of the same shuffle.
+"""
+
+import queue
+import threading
+
+import numpy as np
+
+from recognize_digits.augment import augment
+
+
+def epoch_permutation(n, seed, epoch):
+    """The order of the training set in one epoch: a fresh shuffle each epoch, fixed by (seed, epoch).
+
+    Deriving it from the pair, rather than from a generator advanced epoch by epoch, means a resumed
+    run and every process of a data-parallel run see exactly the same order without sharing state.
+    """
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def shard(order, rank, world):
+    """This process's share of an epoch's order (or of any sequence): every world-th item from
+    the rank-th.
+
+    The shards are disjoint and together the whole order. All shards get the same length (at
+    most world - 1 items at the end are left out; none for MNIST's 60,000 and 2, 3, 4, 5, 6 or 8
+    processes), so every process takes the same number of steps.
+    """
+    usable = len(order) - len(order) % world
+    return order[:usable][rank::world]
+
+
+def batches(images, labels, batch_size, order=None):
+    """Yield (images, labels) numpy batches in `order` (default: as stored); the last may be short."""
+    if order is None:
+        order = np.arange(len(labels))
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        yield images[index], labels[index]
+
+
+class TrainingBatches:
+    """One epoch of training batches as train.py feeds them: this process's shard of the epoch's
+    shuffle, cut into batches, augmented if asked. `len()` is the number of steps in the epoch.
+
+    Augmenting costs a few milliseconds of numpy per batch, so those batches are made ahead in a
+    background thread, on the core Paddle's dynamic graph leaves idle. Plain batches are cheaper
+    to cut in place than to pass between threads.
+    """
+
+    def __init__(self, images, labels, batch_size, seed, epoch, augment_images=False, rank=0,
+                 world=1):
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+        self.order = shard(epoch_permutation(len(labels), seed, epoch), rank, world)
+        self.augment_rng = np.random.default_rng([seed, epoch, rank]) if augment_images else None
+
+    def __len__(self):
+        return -(-len(self.order) // self.batch_size)
+
+    def __iter__(self):
+        batch_iter = batches(self.images, self.labels, self.batch_size, self.order)
+        if self.augment_rng is None:
+            return batch_iter
+        return prefetch((augment(x, self.augment_rng), y) for x, y in batch_iter)
+
+
+def prefetch(iterable, depth=4):
+    """Yield the items of `iterable`, produced ahead in a background thread.
+
+    Paddle's dynamic graph keeps one core busy; cutting and augmenting the next batches on the
+    other core (numpy releases the GIL while it copies) takes the input pipeline off the
+    training loop's path.
+    """
+    items = queue.Queue(maxsize=depth)  # (True, item) ... then (False, None or the error)
+    stop = threading.Event()
+
+    thread = threading.Thread(target=_produce, args=(iterable, items, stop), daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = items.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                items.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
+def _produce(iterable, items, stop):
+    """prefetch's background thread: put (True, item) for each item of `iterable` on the queue
+    `items`, then (False, None), or (False, the error) if iterating raised one; quit early once
+    `stop` is set."""
+    try:
+        for item in iterable:
+            if stop.is_set():
+                return
+            items.put((True, item))
+        items.put((False, None))
+    except BaseException as err:  # hand any error to the consumer, which raises it
+        items.put((False, err))

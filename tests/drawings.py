@@ -1,0 +1,65 @@
+"""Digits the tests draw themselves, and what an MNIST-like digit must look like."""
+
+import numpy as np
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+
+def ring(size=(200, 200), box=None, width=8, ink=30, paper=225):
+    """A "0": an ellipse outline, dark ink on light paper by default."""
+    im = Image.new("L", size, paper)
+    w, h = size
+    box = box or (0.3 * w, 0.2 * h, 0.7 * w, 0.8 * h)
+    ImageDraw.Draw(im).ellipse(box, outline=ink, width=width)
+    return np.asarray(im)
+
+
+def seven(size=(160, 200), width=10, ink=20, paper=230):
+    """A "7": a bar at the top and a stroke down to the bottom left (not symmetric in any way)."""
+    im = Image.new("L", size, paper)
+    w, h = size
+    ImageDraw.Draw(im).line([(0.25 * w, 0.2 * h), (0.75 * w, 0.2 * h), (0.4 * w, 0.85 * h)],
+                            fill=ink, width=width, joint="curve")
+    return np.asarray(im)
+
+
+def centre_of_mass(x):
+    rows, cols = np.indices(x.shape)
+    return (rows * x).sum() / x.sum(), (cols * x).sum() / x.sum()
+
+
+def box_size(x):
+    rows, cols = np.flatnonzero(x.any(axis=1)), np.flatnonzero(x.any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def save(tmp_path, array_or_image, name="digit.png", **kwargs):
+    im = array_or_image
+    if not isinstance(im, Image.Image):
+        im = Image.fromarray(im)
+    path = tmp_path / name
+    im.save(path, **kwargs)
+    return str(path)
+
+
+def assert_mnist_like(x):
+    """A float32 [28, 28] white digit on black in [0, 1], in a 20x20 box, centred by mass."""
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert x.min() >= 0 and x.max() <= 1 and x.max() > 0.9  # the strokes' core is white
+    assert x[0].max() == x[-1].max() == x[:, 0].max() == x[:, -1].max() == 0  # black all round
+    assert max(box_size(x > 0)) in (19, 20, 21)  # fitted into 20x20 (21: the edge's anti-aliasing)
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - 14) <= 1 and abs(cx - 14) <= 1
+    assert 38 <= x.sum() <= 200  # the ink of 98% of MNIST digits (sum of pixels: 38 to 199)
+
+
+def check_result(x, shape):
+    """A model input: the shape asked for, float32, finite, in [-1, 1]."""
+    assert x.shape == shape and x.dtype == np.float32
+    assert np.isfinite(x).all() and x.min() >= -1 and x.max() <= 1
+
+
+# Random grey images, 1x1 to 48x48.
+grey_arrays = st.tuples(st.integers(1, 48), st.integers(1, 48), st.integers(0, 2**32 - 1)).map(
+    lambda t: np.random.default_rng(t[2]).integers(0, 256, (t[0], t[1]), dtype=np.uint8)
+)

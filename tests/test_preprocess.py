@@ -1,0 +1,143 @@
+"""Making a grey image MNIST-like (`to_mnist`, `preprocess`), on images the tests draw themselves.
+
+Every step of `to_mnist` is checked by its outcome (polarity, centring, size, stroke width,
+background, lines), and any grey array must give a digit or an ImageError, never another exception.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from drawings import (assert_mnist_like, box_size, centre_of_mass, check_result, grey_arrays, ring,
+                      save, seven)
+from recognize_digits import morphology
+from recognize_digits.images import ImageError
+from recognize_digits.preprocess import STROKE_MAX, STROKE_MIN, _stroke_width, preprocess, to_mnist
+
+
+# --- to_mnist: each step ------------------------------------------------------------------------
+
+
+def test_dark_on_light_and_light_on_dark_give_the_same_white_digit():
+    dark_ink = to_mnist(ring())
+    light_ink = to_mnist(255 - ring())
+    assert_mnist_like(dark_ink)
+    np.testing.assert_allclose(dark_ink, light_ink, atol=0.02)
+    # White on black: the ring is white, its inside black.
+    assert dark_ink[14, 14] == 0 and dark_ink.max() == 1
+
+
+def test_off_centre_digit_is_cropped_scaled_to_20x20_and_centred_by_mass():
+    canvas = np.full((300, 400), 210, np.uint8)
+    canvas[10:130, 300:380] = seven(size=(80, 120))  # small, in the top right corner
+    x = to_mnist(canvas)
+    assert_mnist_like(x)
+    height, width = box_size(x > 0)
+    assert height in (20, 21) and width <= 20  # taller than wide: the height fits the box
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5  # MNIST's rounding: within half a pixel
+
+
+def test_thin_pen_strokes_are_thickened_and_fat_marker_strokes_thinned():
+    thin = to_mnist(ring(size=(500, 500), width=2))  # would be 0.1 px wide at 20x20
+    fat = to_mnist(ring(size=(300, 300), box=(60, 30, 240, 270), width=70))
+    for x in (thin, fat):
+        assert_mnist_like(x)  # which checks the amount of ink
+        assert STROKE_MIN <= _stroke_width(x) <= STROKE_MAX
+    assert fat[14, 14] == 0  # the hole of the "0" stays open
+
+
+def test_mnist_like_input_comes_through_unchanged():
+    # A digit made the MNIST way: 20 px tall, about 2 px strokes, centred by mass in 28x28.
+    digit = Image.new("L", (14, 20), 0)
+    ImageDraw.Draw(digit).ellipse((0, 0, 13, 19), outline=255, width=2)
+    cy, cx = centre_of_mass(np.asarray(digit, np.float64))
+    top, left = int(np.floor(14 - cy + 0.5)), int(np.floor(14 - cx + 0.5))
+    x = np.zeros((28, 28), np.uint8)
+    x[top : top + 20, left : left + 14] = np.asarray(digit)
+    np.testing.assert_allclose(to_mnist(x), x / 255.0, atol=1e-6)
+
+
+def test_lighting_paper_texture_and_a_ruled_line_do_not_become_ink():
+    clean = ring(size=(300, 300), width=6, ink=40, paper=200).astype(np.float32)
+    ruled = clean.copy()
+    ruled[148:151, :] = np.minimum(ruled[148:151, :], 120)  # a ruled line through the "0"
+    rows, cols = np.indices(clean.shape)
+    light = 0.55 + 0.45 * cols / 300 + 0.1 * np.sin(rows / 60)  # a shadow across the sheet
+    texture = np.random.default_rng(0).normal(0, 5, clean.shape)
+    x = to_mnist(np.clip(ruled * light + texture, 0, 255).astype(np.uint8))
+    assert_mnist_like(x)
+    assert x[11:18, 11:17].max() == 0  # nothing inside the "0": the line is gone
+    # No ink where the clean sheet has none (give or take a pixel), and about as much ink.
+    reference = to_mnist(clean.astype(np.uint8))
+    assert x[morphology.grow_round(reference, 1) == 0].max() == 0
+    assert abs(x.sum() - reference.sum()) < 0.2 * reference.sum()
+
+
+def speck(rng):
+    paper = np.full((300, 300), 230)
+    paper[150:152, 150:152] = 20  # a speck of dust
+    return paper
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: np.full((100, 120), 255),  # white paper
+    lambda rng: np.zeros((28, 28)),  # black
+    lambda rng: 90 + 100 * np.indices((200, 150))[1] / 150,  # a lighting gradient
+    lambda rng: rng.normal(180, 6, (200, 200)),  # paper texture
+    lambda rng: np.where(np.arange(300)[:, None] % 50, 220, 120) + rng.normal(0, 3, (300, 300)),
+    speck,
+], ids=["white", "black", "gradient", "texture", "ruled", "speck"])
+def test_blank_paper_has_no_digit(make, tmp_path):
+    blank = np.clip(make(np.random.default_rng(1)), 0, 255).astype(np.uint8)
+    with pytest.raises(ImageError, match="no digit found"):
+        to_mnist(blank)
+    path = save(tmp_path, blank, "blank.png")
+    with pytest.raises(ImageError) as err:
+        preprocess(path)
+    assert str(err.value) == f"no digit found in {path} (the image is blank)."
+
+
+def test_preprocess_scales_to_mnist_range(tmp_path):
+    path = save(tmp_path, ring())
+    x = preprocess(path)
+    assert x.shape == (1, 1, 28, 28) and x.dtype == np.float32
+    np.testing.assert_allclose(x[0, 0], to_mnist(ring()) * 2 - 1, atol=1e-6)
+    with pytest.raises(ValueError, match="mode"):
+        preprocess(path, mode="fancy")
+
+
+# --- Anything at all: a digit, or an ImageError ------------------------------------------------
+
+
+shapes = st.sampled_from(["noise", "blocks", "two levels", "one stroke"])
+
+
+def make_image(array, kind, rng):
+    h, w = array.shape
+    if kind == "blocks":  # coarse random blobs
+        small = rng.integers(0, 256, (max(1, h // 8), max(1, w // 8)), dtype=np.uint8)
+        return np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.NEAREST))
+    if kind == "two levels":
+        low, high = rng.integers(0, 256, 2)
+        return np.where(array > rng.integers(0, 256), high, low).astype(np.uint8)
+    if kind == "one stroke":
+        im = Image.new("L", (w, h), int(rng.integers(0, 256)))
+        ImageDraw.Draw(im).line([tuple(rng.integers(0, 48, 2)), tuple(rng.integers(0, 48, 2))],
+                                fill=int(rng.integers(0, 256)), width=int(rng.integers(1, 6)))
+        return np.asarray(im)
+    return array
+
+
+@settings(max_examples=150, deadline=None)
+@given(grey_arrays, shapes, st.integers(0, 2**32 - 1))
+def test_any_grey_array_gives_a_digit_or_image_error(array, kind, seed):
+    grey = make_image(array, kind, np.random.default_rng(seed))
+    try:
+        x = to_mnist(grey)
+    except ImageError as err:
+        assert "no digit found" in str(err)
+        return
+    check_result(x * 2 - 1, (28, 28))
