@@ -3,10 +3,12 @@
     python infer.py image/infer_3.png          # Inference result of image/infer_3.png is: 3 ...
     python infer.py my_digits/ photo.jpg "scans/*.png" --top-k 3
     python infer.py my_digits/ --json          # one JSON object per line, for scripts
+    python infer.py --serve                    # draw a digit: open http://127.0.0.1:8000/
 
 Each image is first made to look like MNIST (white digit on black, cropped, fitted into 20x20,
 centred by mass in 28x28: see recognize_digits/preprocess.py); `--preprocess book` uses the
-chapter's plain `load_image` instead, for comparison.
+chapter's plain `load_image` instead, for comparison. `--serve` runs a page on which to draw a
+digit or drop a photo, read the same way (see recognize_digits/serve.py).
 """
 
 import glob
@@ -14,8 +16,12 @@ import json
 import os
 import sys
 
-from recognize_digits import cli
-from recognize_digits.inference import default_save_dir
+import numpy as np
+
+from recognize_digits import cli, device, serve
+from recognize_digits.images import ImageError
+from recognize_digits.inference import Predictor, default_save_dir, prediction, read_info
+from recognize_digits.preprocess import preprocess
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm")
@@ -23,12 +29,12 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("images", nargs="+", metavar="IMAGE",
+    parser.add_argument("images", nargs="*", metavar="IMAGE",
                         help="image files, folders (every image inside) or glob patterns")
     parser.add_argument("--model-dir", default=default_save_dir("cnn"),
                         help="folder written by train.py (default: %(default)s)")
-    parser.add_argument("--top-k", type=cli.positive_int, default=1, metavar="K",
-                        help="also show the K most likely digits with their probabilities")
+    parser.add_argument("--top-k", type=cli.top_k, default=1, metavar="K",
+                        help="also show the K most likely digits with their probabilities (1-10)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per image: path, label, probability, top_k")
     parser.add_argument("--preprocess", choices=["mnist", "book"], default="mnist",
@@ -38,40 +44,67 @@ def parse_args(argv=None):
                         help="where to run (default: gpu when Paddle has one, else cpu)")
     parser.add_argument("--batch-size", type=cli.positive_int, default=1000,
                         help="images per run of the predictor (default: 1000)")
-    return parser.parse_args(argv)
+    parser.add_argument("--serve", action="store_true",
+                        help="instead of reading IMAGEs, serve a page to draw a digit on (and "
+                             "POST /predict for images) until Ctrl-C")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="with --serve: the address to listen on (default: %(default)s, this "
+                             "machine only; 0.0.0.0: anyone on your network)")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="with --serve: the port to listen on (default: %(default)s; 0: any "
+                             "free port)")
+    args = parser.parse_args(argv)
+    if args.serve and args.images:
+        parser.error("--serve takes its images from the page, not as IMAGE arguments")
+    if not args.serve and not args.images:
+        parser.error("the following arguments are required: IMAGE (or --serve)")
+    return args
 
 
 def expand(patterns):
-    """Files, folders and globs -> (image paths in the order given, paths that matched nothing)."""
-    paths, missing = [], []
+    """Files, folders, globs and `-` (an image piped in) -> (image paths in the order given, an
+    error line for each pattern that gave none)."""
+    paths, errors = [], []
     for pattern in patterns:
         if os.path.isdir(pattern):
-            found = sorted(os.path.join(pattern, name) for name in os.listdir(pattern)
+            try:
+                names = os.listdir(pattern)
+            except OSError as err:
+                errors.append(f"{pattern} is a folder that cannot be read ({err.strerror})")
+                continue
+            found = sorted(os.path.join(pattern, name) for name in names
                            if name.lower().endswith(IMAGE_EXTENSIONS))
-        elif os.path.exists(pattern):
+        elif pattern == "-" or os.path.exists(pattern):
             found = [pattern]
         else:
             found = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
         if found:
             paths.extend(found)
         else:
-            missing.append(pattern)
-    return paths, missing
+            errors.append(f"{pattern}: no such file, or no image in it")
+    return paths, errors
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    paths, missing = expand(args.images)
-    errors = [f"{pattern}: no such file, or no image in it" for pattern in missing]
+def load_predictor(args):
+    where = device.set_device(args.device or device.default_device())
+    return Predictor(args.model_dir, device=where)
 
-    # Imported after the flags and files are checked, so that mistakes are answered at once.
-    import numpy as np
 
-    from recognize_digits import device
-    from recognize_digits.images import ImageError
-    from recognize_digits.preprocess import preprocess
-    from recognize_digits.inference import Predictor, read_info
+def result_line(result, as_json=False):
+    """The line printed for one image, from inference.prediction's dict."""
+    if as_json:
+        return json.dumps(result)
+    path, label, probability = result["path"], result["label"], result["probability"]
+    line = f"Inference result of {path} is: {label} ({probability:.1%})"
+    if len(result["top_k"]) > 1:
+        line += "  top %d: %s" % (len(result["top_k"]), ", ".join(
+            f"{d['label']} {d['probability']:.1%}" for d in result["top_k"]))
+    return line
 
+
+def classify(args):
+    """Name the digit in every IMAGE, a line each; exit status 1 if any could not be read."""
+    paths, errors = expand(args.images)
     read_info(args.model_dir)  # no trained model: say so before reading any image
     images, good = [], []
     for path in paths:
@@ -84,22 +117,23 @@ def main(argv=None):
         print(f"infer.py: error: {message}", file=sys.stderr)
 
     if good:
-        predictor = Predictor(args.model_dir, device=device.set_device(
-            args.device or device.default_device()))
-        probabilities = predictor(np.concatenate(images), batch_size=args.batch_size)
+        probabilities = load_predictor(args)(np.concatenate(images), batch_size=args.batch_size)
         for path, p in zip(good, probabilities):
-            top = np.argsort(-p)[: args.top_k]
-            label = int(top[0])
-            if args.json:
-                print(json.dumps({"path": path, "label": label, "probability": round(float(p[label]), 6),
-                                  "top_k": [{"label": int(d), "probability": round(float(p[d]), 6)}
-                                            for d in top]}))
-            else:
-                line = f"Inference result of {path} is: {label} ({p[label]:.1%})"
-                if args.top_k > 1:
-                    line += "  top %d: %s" % (args.top_k, ", ".join(f"{d} {p[d]:.1%}" for d in top))
-                print(line)
+            print(result_line(prediction(path, p, args.top_k), args.json))
     return 1 if errors else 0
+
+
+def serve_page(args):
+    """--serve: listen first (a port in use is said at once), load the model once, serve."""
+    read_info(args.model_dir)
+    with serve.open_server(args.host, args.port) as server:
+        server.reader = serve.DigitReader(load_predictor(args), args.preprocess, args.top_k)
+        return serve.serve(server)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    return serve_page(args) if args.serve else classify(args)
 
 
 if __name__ == "__main__":
