@@ -17,12 +17,12 @@ import sys
 import time
 
 import recognize_digits  # noqa: F401  (first: it quiets Paddle's log and warnings before Paddle loads)
-import numpy as np
 import paddle
 
-from recognize_digits import (checkpoint, cli, data, device, distributed, figures, files, models,
-                              readers)
-from recognize_digits.inference import Predictor, default_save_dir, save_inference_model
+from recognize_digits import (checkpoint, cli, data, device, distributed, figures, files,
+                              inference, models, readers)
+from recognize_digits.inference import (MODEL_INPUT, Predictor, default_save_dir,
+                                        save_inference_model)
 from recognize_digits.models import CHAPTER_NAMES, MODELS
 from recognize_digits.plot import plot_costs
 from recognize_digits.training import (ExponentialMovingAverage, DivergedError, check_finite,
@@ -46,7 +46,7 @@ def parse_args(argv=None):
                         help="images per training step, per process (default: 64)")
     parser.add_argument("--lr", type=cli.positive_float, default=0.001,
                         help="Adam's learning rate (default: 0.001)")
-    parser.add_argument("--seed", type=int, default=90,
+    parser.add_argument("--seed", type=cli.seed, default=90,
                         help="seed of the initial weights, each epoch's shuffle and augmentation "
                              "(default: 90)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
@@ -67,8 +67,8 @@ def parse_args(argv=None):
                              "(default: recognize_digits_<model>.inference.model)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run checkpointed in --save-dir up to --epochs, with "
-                             "its model, seed, batch size, learning rate, augmentation and "
-                             "moving average")
+                             "its model, seed, batch size, learning rate, augmentation, moving "
+                             "average and training-set size")
     parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
                         help="where to train (default: gpu when Paddle has one, else cpu)")
     parser.add_argument("--log-interval", type=cli.positive_int, default=100,
@@ -110,7 +110,7 @@ def test(model, images, labels, epoch, console, rank=0, world=1):
 
     Exact over all its images: each process tests its own share, and the sums are added up.
     """
-    share = readers.shard(np.arange(len(labels)), rank, world)
+    share = readers.test_set_share(len(labels), rank, world)
     avg_cost, acc = train_test(model, readers.batches(images, labels, 1000, share), world)
     check_finite(avg_cost, epoch)
     console.print("Test with Epoch %d, avg_cost: %s, acc: %s" % (epoch, avg_cost, acc))
@@ -127,11 +127,21 @@ def model_info(args, best):
         "seed": args.seed,
         "augment": args.augment,
         "ema_decay": args.ema_decay,
-        "input": {"name": "img", "shape": [None, 1, 28, 28], "dtype": "float32",
-                  "scaling": "x / 255 * 2 - 1: white digit on black in [-1, 1], as MNIST"},
+        "input": MODEL_INPUT,
         "output": "probabilities of the digits 0-9, [N, 10]",
         "paddle": paddle.__version__,
     }
+
+
+def claim_save_dir(save_dir):
+    """Before training, on the main process: prove the save dir, and Paddle's cache under HOME,
+    can be written; take the save dir for this run (a lock, released when the returned file is
+    closed or the process ends); and remove what a killed run left there."""
+    files.check_save_dir(save_dir)
+    files.check_paddle_cache()
+    lock = files.lock_save_dir(save_dir)
+    inference.remove_leftovers(save_dir)
+    return lock
 
 
 def describe(args, model, images, first_epoch, world):
@@ -168,12 +178,11 @@ def report_saved(save_dir, images, labels, name, seconds, epochs, console):
 def main(argv=None):
     args = parse_args(argv)
     save_dir = args.save_dir or default_save_dir(args.model)
-    saved = checkpoint.read_for_resume(args, save_dir)  # with --resume, its settings go into args
     rank, world = distributed.init()
     main_process = rank == 0  # only it prints, plots, checkpoints and exports
-    console = cli.Console(enabled=main_process)
-    if main_process:
-        files.check_save_dir(save_dir)
+    console = cli.Console(enabled=main_process, prog="train.py")
+    lock = claim_save_dir(save_dir) if main_process else None  # noqa: F841  (held while main runs)
+    saved = checkpoint.read_for_resume(args, save_dir)  # with --resume, its settings go into args
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
 

@@ -2,24 +2,39 @@
 
 After every epoch, train.py saves the model's and the optimiser's state (Adam's moments), the
 moving average of the weights, the epoch, the settings and the cost/accuracy history into
-`checkpoint.pdckpt` in the save dir. It is one file written to a temporary name and renamed into
+`checkpoint.npz` in the save dir. It is one file written to a temporary name and renamed into
 place, so the checkpoint on disk is always a whole one: the last completed epoch's.
+
+The file is a numpy .npz archive: one array per tensor, and the settings and history as a JSON
+text in the array `state.json`. It is read with `np.load(allow_pickle=False)` and `json.loads`,
+which build arrays, numbers and strings and nothing else: a checkpoint, even one crafted by
+someone else, cannot run code (`paddle.load` unpickles, and a pickle can).
 
 Randomness needs no saved state: the initial weights are restored with the model, and each
 epoch's shuffle and augmentation are drawn from generators seeded by (seed, epoch) alone. A
 resumed run therefore repeats an uninterrupted one exactly.
 """
 
+import json
 import os
+import shlex
+import zipfile
+import zlib
 
+import numpy as np
 import paddle
 
 from recognize_digits import RecognizeDigitsError
-from recognize_digits.files import atomic_path
+from recognize_digits.files import atomic_path, special_file
 
-CHECKPOINT_FILE = "checkpoint.pdckpt"
+CHECKPOINT_FILE = "checkpoint.npz"
+OLD_CHECKPOINT_FILE = "checkpoint.pdckpt"  # train.py before checkpoint.npz: a pickle, not read
+STATE = "state.json"  # the archive's JSON text: epoch, history, best pass, settings, EMA steps
+PARTS = ("model", "optimizer", "ema")  # tensors are stored as "PART/NAME" arrays
 # The settings that shape a run: --resume takes them from the checkpoint, not the command line.
-RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment", "ema_decay")
+RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment", "ema_decay", "train_size")
+STATE_KEYS = ("epoch", "history", "best", "args", "ema_steps")
+HISTORY_KEYS = ("train", "test", "seconds")
 
 
 class CheckpointError(RecognizeDigitsError):
@@ -32,26 +47,78 @@ def checkpoint_path(save_dir):
 
 def save_checkpoint(save_dir, model, optimizer, ema, state):
     """Save model, optimiser, moving average and `state` (plain Python values) atomically."""
+    ema_state = ema.state_dict()
+    arrays = {STATE: np.array(json.dumps({**state, "ema_steps": ema_state["steps"]}))}
+    by_name = {p.name: name for name, p in model.named_parameters()}
+    adam = {_renamed(key, by_name): value for key, value in optimizer.state_dict().items()}
+    for part, tensors in (("model", model.state_dict()), ("optimizer", adam),
+                          ("ema", ema_state["average"])):
+        for name, value in tensors.items():
+            arrays[f"{part}/{name}"] = np.asarray(value.numpy())
     with atomic_path(checkpoint_path(save_dir)) as tmp:
-        paddle.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "ema": ema.state_dict(), "state": state}, tmp)
+        with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a name
+            np.savez(f, **arrays)
 
 
 def read_checkpoint(save_dir):
-    """The saved dict {"model", "optimizer", "ema", "state"}, or None if the save dir has none."""
+    """The saved {"model", "optimizer", "ema": {"steps", "average"}, "state"}, tensors as numpy
+    arrays, or None if the save dir has no checkpoint. CheckpointError if it cannot be used."""
     path = checkpoint_path(save_dir)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
+        if os.path.exists(os.path.join(save_dir, OLD_CHECKPOINT_FILE)):
+            raise CheckpointError(
+                f"{os.path.join(save_dir, OLD_CHECKPOINT_FILE)} was written by an older train.py "
+                f"(a pickle, which this one does not load: loading it could run code): delete it "
+                f"to start afresh.")
         return None
     try:
-        checkpoint = paddle.load(path)
-        checkpoint["state"]["epoch"]  # noqa: B018  (a checkpoint must say which epoch it holds)
-    except Exception as err:  # pickle, EOF or Paddle's own errors for a damaged file
+        kind = special_file(path)  # a FIFO would wait for a writer: not opened
+        if kind is None:
+            with open(path, "rb") as f:
+                return _parse(path, f)
+    except OSError as err:  # not damaged, perhaps: unreadable (permissions, a failing disk)
+        raise CheckpointError(f"{path} cannot be read ({err.strerror or err}): make it readable, "
+                              f"or move it away to start afresh.") from None
+    raise CheckpointError(f"{path} is {kind}, not a checkpoint file: move it away to start "
+                          f"afresh.")
+
+
+def _parse(path, f):
+    """The checkpoint in the open file `f`; CheckpointError naming what is wrong with it."""
+    try:
+        with np.load(f, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        state = json.loads(str(arrays.pop(STATE)))
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
         raise CheckpointError(f"{path} is damaged ({type(err).__name__}): delete it to start "
                               f"afresh.") from None
-    if "ema" not in checkpoint:
-        raise CheckpointError(f"{path} was written by an older train.py, which kept no moving "
-                              f"average of the weights: delete it to start afresh.")
-    return checkpoint
+    problem = _check_state(state)
+    parts = {part: {} for part in PARTS}
+    for name, value in arrays.items():
+        part, _, key = name.partition("/")
+        if part not in parts:
+            problem = problem or f"is damaged (it holds an array {name!r})"
+        parts.setdefault(part, {})[key] = value
+    if problem:
+        raise CheckpointError(f"{path} {problem}: delete it to start afresh.")
+    return {"path": path, "model": parts["model"], "optimizer": parts["optimizer"],
+            "ema": {"steps": state.pop("ema_steps"), "average": parts["ema"]}, "state": state}
+
+
+def _check_state(state):
+    """None if the JSON `state` has all a resume needs, else what is wrong, for a message."""
+    if not isinstance(state, dict) or not all(isinstance(state.get(key, {}), dict)
+                                              for key in ("args", "history")):
+        return "is damaged (its state is not a JSON object of the expected shape)"
+    missing = [key for key in STATE_KEYS if key not in state]
+    missing += [f"the setting {name}" for name in RUN_SETTINGS + ("epochs",)
+                if name not in state.get("args", {})]
+    missing += [f"history/{key}" for key in HISTORY_KEYS if key not in state.get("history", {})]
+    if missing:
+        return f"lacks {missing[0]} (written by an older train.py, or damaged)"
+    if not isinstance(state["epoch"], int) or state["epoch"] < 0:
+        return f"is damaged (its epoch is {state['epoch']!r})"
+    return None
 
 
 def read_for_resume(args, save_dir):
@@ -89,12 +156,59 @@ def restore(saved, model, optimizer, ema):
     when `saved` is None.
     """
     if saved is None:
-        return {"train": [], "test": [], "seconds": []}, None, 0
-    model.set_state_dict(saved["model"])
-    optimizer.set_state_dict(saved["optimizer"])
-    ema.set_state_dict(saved["ema"])
+        return {key: [] for key in HISTORY_KEYS}, None, 0
+    problem = _mismatch(saved, model)
+    if problem:
+        raise CheckpointError(f"{saved['path']} {problem} (damaged, or not of this model): "
+                              f"delete it to start afresh.")
+    model.set_state_dict({name: paddle.to_tensor(value) for name, value in saved["model"].items()})
+    by_name = {name: p.name for name, p in model.named_parameters()}
+    optimizer.set_state_dict({_renamed(key, by_name): paddle.to_tensor(value)
+                              for key, value in saved["optimizer"].items()})
+    ema.set_state_dict({"steps": saved["ema"]["steps"], "average": saved["ema"]["average"]})
     state = saved["state"]
     return state["history"], state["best"], state["epoch"] + 1
+
+
+def _mismatch(saved, model):
+    """None if `saved` holds every tensor `model` needs, of its shape; else what it lacks."""
+    for part, arrays in (("model", saved["model"]), ("ema", saved["ema"]["average"])):
+        for name, value in model.state_dict().items():
+            if part == "ema" and value.dtype != paddle.float32:
+                continue  # the moving average keeps the float32 tensors only
+            if name not in arrays or list(arrays[name].shape) != list(value.shape):
+                return f"lacks {part}/{name} of shape {list(value.shape)}"
+    # Adam's state: as many tensors for each trainable parameter (moments, powers of beta).
+    counts = {name: 0 for name, p in model.named_parameters() if not p.stop_gradient}
+    for key in saved["optimizer"]:
+        owner = _parameter_of(key, counts)
+        if owner is None:
+            return f"holds optimizer/{key}, of no parameter of this model"
+        counts[owner] += 1
+    fewest = min(counts, key=counts.get)
+    if counts[fewest] < max(counts.values()) or counts[fewest] == 0:
+        return f"lacks some of the optimizer's state of {fewest}"
+    return None
+
+
+def _parameter_of(key, names):
+    """Which of `names` the optimizer state `key` ("linear_0.w_0_moment1_0") belongs to, or None."""
+    for name in sorted(names, key=len, reverse=True):
+        if key.startswith(name + "_"):
+            return name
+    return None
+
+
+def _renamed(key, names):
+    """An optimizer state's `key`, a parameter's name then what it holds ("linear_0.w_0" +
+    "_moment1_0"), with the parameter's name replaced by names[it].
+
+    Adam keys its state by Paddle's unique parameter names ("linear_0.w_0"), which depend on how
+    many layers the process built before; the checkpoint keys it by the model's own names
+    ("1.weight"), the same in every process.
+    """
+    owner = _parameter_of(key, names)
+    return key if owner is None else names[owner] + key[len(owner):]
 
 
 def save_run(save_dir, model, optimizer, ema, args, epoch, history, best):
@@ -105,11 +219,11 @@ def save_run(save_dir, model, optimizer, ema, args, epoch, history, best):
 
 
 def resume_command(args, save_dir, world):
-    """The command line that resumes this run."""
+    """The command line that resumes this run, quoted for the shell (a save dir may hold spaces)."""
     launch = ["-m", "paddle.distributed.launch", "--nproc_per_node", str(world)]
     launch = launch if world > 1 else []
     words = ["python", *launch, "train.py", "--resume", "--save-dir", save_dir,
              "--epochs", str(args.epochs)]
     if args.data_dir:
         words += ["--data-dir", args.data_dir]
-    return " ".join(words)
+    return shlex.join(words)

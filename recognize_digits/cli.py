@@ -6,6 +6,7 @@ training stops it between two steps (StopRequest), never in the middle of a save
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -46,13 +47,43 @@ def fraction(text):
                    "a number from 0 up to (not including) 1")
 
 
+def seed(text):
+    """A random seed: what Paddle's and numpy's generators take, a whole number 0 to 2**64 - 1."""
+    return _number(text, int, lambda value: 0 <= value < 2**64,
+                   f"a whole number from 0 to {2**64 - 1}")
+
+
+def top_k(text):
+    """How many of the ten digits to list: 1 to 10."""
+    return _number(text, int, lambda value: 1 <= value <= 10, "a whole number from 1 to 10")
+
+
 def run(main, argv=None, prog=None):
-    """Run `main(argv)` and turn our errors and Ctrl-C into one line and an exit status."""
+    """Run `main(argv)` and turn our errors and Ctrl-C into one line and an exit status.
+
+    Standard output is part of the deal: closed from the start (`>&-`), it is an error before
+    any work is done; a full disk or /dev/full is an error when it is met (train.py's log only
+    warns: see Console.print); a file name that is not valid UTF-8 is printed as the bytes it is.
+    """
     prog = prog or os.path.basename(sys.argv[0])
+    if sys.stdout is None:
+        print(f"{prog}: error: standard output is closed, so the results would be lost: send "
+              f"them to a file (> results.txt), or to /dev/null.", file=sys.stderr)
+        return 1
+    stdout = sys.stdout
+    with contextlib.suppress(AttributeError, ValueError):
+        stdout.reconfigure(errors="surrogateescape")  # undecodable bytes of a name, as they are
+    sys.stdout = CheckedOutput(stdout)
     try:
-        return main(argv)
+        status = main(argv)
+        sys.stdout.flush()  # a full disk shows here at the latest, while it can still be said
+        return status
     except RecognizeDigitsError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    except MemoryError as err:  # Paddle's ResourceExhausted on the CPU is a MemoryError too
+        print(f"{prog}: error: out of memory ({first_line(err)}): try a smaller --batch-size.",
+              file=sys.stderr)
         return 1
     except Interrupted as stopped:
         if stopped.message:
@@ -62,8 +93,59 @@ def run(main, argv=None, prog=None):
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `python train.py | head`: the reader has gone, so go quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard_stdout()
         return 141
+    except OutputError as err:
+        print(f"{prog}: error: could not write to standard output ({err.strerror}): the output "
+              f"is lost.", file=sys.stderr)
+        discard_stdout()
+        return 1
+    finally:
+        sys.stdout = stdout
+
+
+def first_line(err):
+    """The first line of an exception's message (Paddle's run to dozens), or its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class OutputError(OSError):
+    """Standard output could not be written: a full disk, /dev/full, an I/O error."""
+
+
+class CheckedOutput:
+    """sys.stdout within run(): the same stream, whose write errors are OutputErrors, so that
+    they are not taken for some other file's. (A closed pipe stays a BrokenPipeError.)"""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise OutputError(err.errno, err.strerror or str(err)) from None
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise OutputError(err.errno, err.strerror or str(err)) from None
+
+    def __getattr__(self, name):  # fileno, isatty, encoding, ...: the stream's own
+        return getattr(self.stream, name)
+
+
+def discard_stdout():
+    """Send the rest of standard output, what is buffered included, to /dev/null: it cannot be
+    written, and Python would otherwise complain once more, at exit."""
+    with contextlib.suppress(OSError, ValueError):  # a stream with no file descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class Interrupted(Exception):
@@ -89,14 +171,29 @@ def stopped_message(signal_name, epoch, step, save_dir, resume):
 
 class Console:
     """A run's output: printed by the main process only (with several processes, the others
-    keep quiet), and on a terminal a progress bar below the log lines."""
+    keep quiet), and on a terminal a progress bar below the log lines.
 
-    def __init__(self, enabled=True):
-        self.enabled = enabled
+    A log that cannot be written (`train.py > log` on a full disk) stops the log, with one
+    warning on stderr, not the training: the model and checkpoints are saved as usual.
+    """
+
+    def __init__(self, enabled=True, prog="train.py"):
+        self.enabled, self.prog = enabled, prog
 
     def print(self, line):
-        if self.enabled:
+        if not self.enabled:
+            return
+        try:
             tqdm.write(line)  # above the progress bar, which stays at the bottom
+            sys.stdout.flush()  # each line as it comes, to a file too (`tail -f log`)
+        except BrokenPipeError:  # `| head`: run() stops quietly
+            raise
+        except OSError as err:
+            self.enabled = False
+            print(f"{self.prog}: warning: could not write to standard output "
+                  f"({err.strerror or err}): the rest of the log is lost; training goes on, "
+                  f"and saves its model and checkpoints as usual.", file=sys.stderr)
+            discard_stdout()
 
     def progress(self, batches, desc):
         """`batches` with a progress bar (speed, ETA) on a terminal; piped to a file, none."""

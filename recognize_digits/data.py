@@ -20,6 +20,7 @@ import zlib
 import numpy as np
 
 from recognize_digits import RecognizeDigitsError
+from recognize_digits.files import special_file
 
 # Paddle's dataset mirror and the official md5s (the same ones paddle.vision.datasets.MNIST checks).
 URL_PREFIX = "https://dataset.bj.bcebos.com/mnist/"
@@ -38,6 +39,7 @@ MD5 = {name: md5 for pair in FILES.values() for name, md5 in pair}
 
 # IDX magic numbers: 0x00000801 = unsigned bytes, 1 dimension (labels); 0x00000803 = 3 dimensions.
 IDX_MAGIC = {1: 0x0801, 3: 0x0803}
+MAX_IDX_BYTES = 60000 * 28 * 28  # the data of the largest MNIST file, train-images-idx3-ubyte
 
 
 class DataError(RecognizeDigitsError):
@@ -112,35 +114,67 @@ def _check_md5(path, name):
 
 
 def read_idx(path, ndim):
-    """Read a gzipped IDX file of unsigned bytes with `ndim` dimensions into a uint8 array."""
+    """Read a gzipped IDX file of unsigned bytes with `ndim` dimensions into a uint8 array.
+
+    Bounded, whatever the file holds: a FIFO or a device is refused before it is opened; the
+    header is decompressed first, and its shape says how many bytes must follow, which may be no
+    more than the largest MNIST file holds; at most that many (and one more, to catch a longer
+    stream) are then decompressed. A "gzip bomb" named like an MNIST file fills no memory.
+    """
+    kind = _special_file(path)
+    if kind:
+        raise DataError(f"{path} is {kind}, expected a gzipped MNIST IDX file.")
+    header_size = 4 + 4 * ndim
     try:
         with gzip.open(path, "rb") as f:
-            raw = f.read()
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, expected a gzipped MNIST IDX file.") from None
+            header = f.read(header_size)
+            shape = _idx_shape(path, header, ndim)
+            count = int(np.prod(shape, dtype=np.int64))
+            raw = f.read(count + 1)
     except (OSError, EOFError, zlib.error) as err:
         # gzip.BadGzipFile is an OSError; a truncated .gz raises EOFError.
         raise DataError(f"{path} is not a readable .gz file ({err}): it is damaged or "
                         f"incomplete; replace it with the original.") from None
+    if len(raw) < count:
+        raise DataError(
+            f"{path} holds {len(raw)} bytes of data, its header promises {count} (shape "
+            f"{tuple(shape)}): the file is truncated or damaged; replace it with the original."
+        )
+    if len(raw) > count:
+        raise DataError(
+            f"{path} holds more data than the {count} bytes its header promises (shape "
+            f"{tuple(shape)}): the file is damaged, or not MNIST; replace it with the original."
+        )
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
 
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        what = "is empty" if os.path.getsize(path) == 0 else f"is too short ({len(raw)} bytes)"
+
+def _special_file(path):
+    """files.special_file, with a missing file left for gzip.open to report."""
+    try:
+        return special_file(path)
+    except FileNotFoundError:
+        return None
+
+
+def _idx_shape(path, header, ndim):
+    """The shape an IDX header gives, checked: magic number, and no more data than MNIST's."""
+    if len(header) < 4 + 4 * ndim:
+        what = "is empty" if os.path.getsize(path) == 0 else f"is too short ({len(header)} bytes)"
         raise DataError(f"{path} {what}, not an MNIST IDX file: replace it with the original.")
-    magic, *shape = np.frombuffer(raw, dtype=">u4", count=1 + ndim)
+    magic, *shape = (int(v) for v in np.frombuffer(header, dtype=">u4", count=1 + ndim))
     if magic != IDX_MAGIC[ndim]:
         raise DataError(
             f"{path} is not an MNIST IDX file with {ndim} dimension(s) (magic number "
             f"{magic:#010x}, expected {IDX_MAGIC[ndim]:#010x}): replace it with the original."
         )
-    count = int(np.prod(shape, dtype=np.int64))
-    if len(raw) - header != count:
+    count = int(np.prod(shape, dtype=object))  # Python ints: a forged header cannot overflow
+    if count > MAX_IDX_BYTES:
         raise DataError(
-            f"{path} holds {len(raw) - header} bytes of data, its header promises {count} "
-            f"(shape {tuple(int(s) for s in shape)}): the file is truncated or damaged; replace "
-            f"it with the original."
+            f"{path} promises {count:,} bytes of data (shape {tuple(shape)}), more than any "
+            f"MNIST file holds ({MAX_IDX_BYTES:,}): it is not an MNIST file; replace it with the "
+            f"original."
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape([int(s) for s in shape])
+    return shape
 
 
 def scale_pixels(images):

@@ -1,33 +1,46 @@
-"""Writing files so that nothing is ever half-written.
+"""Writing files so that nothing is ever half-written, and one run at a time in a save dir.
 
 Every file the project writes goes to a temporary name in the destination folder and is then
 renamed into place: a rename within one folder is atomic, so a crash, a kill or a full disk at
-any moment leaves either the old file or the new one, never a broken one.
+any moment leaves either the old file or the new one, never a broken one. A run that is killed
+can leave its temporary files behind (`.NAME.XXXXXXXX.tmp`); the next run in the same save dir
+removes them (inference.remove_leftovers), under the save dir's lock (lock_save_dir).
 """
 
 import contextlib
+import fcntl
 import json
 import os
+import stat
 import tempfile
 
 from recognize_digits import RecognizeDigitsError
+
+LOCK_FILE = ".train.lock"  # in the save dir: holds the PID of the run writing there
+TMP_SUFFIX = ".tmp"
 
 
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; on success rename it onto `path`, else delete it."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
+                               suffix=TMP_SUFFIX)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
     try:
         yield tmp
-        with open(tmp, "rb") as f:  # flush the data to disk before the rename makes it visible
-            os.fsync(f.fileno())
+        fsync(tmp)  # the data on the disk before the rename makes it visible
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def fsync(path):
+    """Flush the file at `path` to the disk."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def write_json(path, data):
@@ -42,8 +55,13 @@ def check_save_dir(folder):
     """Create `folder` if need be and prove a file can be written there.
 
     Called before training, so that a read-only or full save dir is said at once, not after the
-    first epoch.
+    first epoch. A name that is not valid UTF-8 is refused too: paddle.jit.save cannot write
+    there.
     """
+    if not is_utf8(os.path.abspath(folder)):
+        raise RecognizeDigitsError(
+            f"cannot use the save dir {shown(folder)}: Paddle cannot write to a path that is not "
+            f"valid UTF-8; choose another folder with --save-dir.")
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder) as f:
@@ -54,6 +72,57 @@ def check_save_dir(folder):
         raise RecognizeDigitsError(
             f"cannot write to the save dir {folder} ({err.strerror or err}); free some space or "
             f"choose another folder with --save-dir.") from None
+
+
+def check_paddle_cache():
+    """Prove Paddle can write in ~/.cache/paddle, where paddle.jit.save keeps temporary files.
+
+    Paddle finds that folder through HOME alone; on a read-only HOME the export would fail
+    after the first epoch. Called before training, so that it is said at once.
+    """
+    folder = os.path.join(os.path.expanduser("~"), ".cache", "paddle")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise RecognizeDigitsError(
+            f"Paddle cannot write in {folder} ({err.strerror or err}), where it keeps temporary "
+            f"files while it exports the model: point HOME at a writable folder, e.g. "
+            f"HOME=/tmp/home python train.py ...") from None
+
+
+def lock_save_dir(folder):
+    """Claim `folder` for this run: a second train.py into it is refused, naming this one's PID.
+
+    An OS lock (fcntl.flock) on the file `.train.lock` in the folder, which holds the PID of the
+    run that has it. The lock lasts as long as the returned file object is open: until the run
+    ends, or its process dies in any way (the OS then releases it: a killed run leaves no stale
+    lock behind).
+    """
+    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o666)
+    lock = os.fdopen(fd, "r+b", buffering=0)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        lock.close()
+        raise RecognizeDigitsError(
+            f"{folder} is in use by another train.py (PID {pid}): wait for it to finish, or "
+            f"train into another --save-dir.") from None
+    pid = f"{os.getpid()}\n".encode()
+    os.pwrite(fd, pid, 0)  # overwrite, then cut: the file never reads empty to another run
+    os.ftruncate(fd, len(pid))
+    return lock
+
+
+def remove_temporary_files(folder):
+    """Delete the temporary files (atomic_path's `.NAME.XXXXXXXX.tmp`) a killed run left."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.startswith(".") and name.endswith(TMP_SUFFIX) and os.path.isfile(path):
+            with contextlib.suppress(OSError):
+                os.remove(path)
 
 
 @contextlib.contextmanager
@@ -68,6 +137,36 @@ def writing(what, folder):
         raise RecognizeDigitsError(
             f"could not write the {what} in {folder} ({err.strerror or err}); the files already "
             f"there are kept. Free some space, or choose another --save-dir.") from None
+
+
+def special_file(path):
+    """What `path` is when it is not a regular file ("a folder", "a FIFO (named pipe)", "a
+    device", "a socket"), else None. It is asked before a file is opened: opening a FIFO waits
+    for a writer, and reading a device may never end."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket"
+
+
+def is_utf8(path):
+    """Whether `path` (a str, as Python decodes file names) is valid UTF-8, which Paddle needs."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # the undecodable bytes of the name, kept as surrogates
+        return False
+    return True
+
+
+def shown(path):
+    """`path` for a message: bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _umask():

@@ -7,15 +7,20 @@ file in one line, never another exception. `open_image` is what `preprocess.to_m
 from; `load_image` is the chapter's own function.
 """
 
+import io
 import os
+import sys
 import warnings
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from recognize_digits import RecognizeDigitsError
+from recognize_digits.files import special_file
 
 MAX_PIXELS = 50_000_000  # refuse larger images unread: a "decompression bomb" can fill the memory
+MAX_PIPED_BYTES = 100_000_000  # an image piped in (`-`) is read whole first: at most this much
+STANDARD_INPUT = ("-", "/dev/stdin")  # paths that mean "the image piped in"
 WORK_SIDE = 512  # larger images are shrunk (area average) first: plenty for a 20x20 result
 
 
@@ -50,13 +55,17 @@ def load_image(source, name=None):
 def _upright_grey(im):
     # A large JPEG is decoded at 1/2, 1/4 or 1/8 scale straight away (no smaller than WORK_SIDE,
     # what to_mnist works on): several times faster, for the same digit.
+    full_width = im.width
     im.draft(None, (WORK_SIDE, WORK_SIDE))
     im.load()
     try:
         upright = ImageOps.exif_transpose(im)
     except Exception:  # a damaged EXIF block: the picture itself is still good
         upright = im
-    return _to_grey(upright)
+    grey = _to_grey(upright)
+    # By how much the draft shrank it: number.py gives the digits' boxes in the file's pixels.
+    grey.info["scale"] = full_width / im.width
+    return grey
 
 
 def _book_28x28(im):
@@ -65,8 +74,16 @@ def _book_28x28(im):
 
 
 def _open(source, name):
-    """Image.open, with every failure (missing, empty, not an image, too big) as an ImageError."""
+    """Image.open, with every failure (missing, empty, not an image, too big) as an ImageError.
+
+    A path is checked to be a regular file first (a FIFO would wait for a writer, a device may
+    never end); `-` and `/dev/stdin` read the image piped in.
+    """
     try:
+        if source in STANDARD_INPUT:
+            source = _read_standard_input(name)
+        elif isinstance(source, (str, bytes, os.PathLike)) and (kind := special_file(source)):
+            raise ImageError(f"{name} is {kind}, not an image file.")
         if _is_empty(source):
             raise ImageError(f"{name} is empty (0 bytes), not an image.")
         with warnings.catch_warnings():
@@ -94,6 +111,19 @@ def _open(source, name):
             f"{MAX_PIXELS:,}); shrink it first."
         )
     return im
+
+
+def _read_standard_input(name):
+    """The image piped into standard input, as a file object; ImageError if there is none."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise ImageError(f"{name} means an image piped in, but standard input is "
+                         f"{'closed' if sys.stdin is None else 'a terminal'}: pipe one in "
+                         f"(cat photo.png | python infer.py -).")
+    data = sys.stdin.buffer.read(MAX_PIPED_BYTES + 1)
+    if len(data) > MAX_PIPED_BYTES:
+        raise ImageError(f"{name}: the data piped in is over {MAX_PIPED_BYTES:,} bytes, too much "
+                         f"for an image of a digit.")
+    return io.BytesIO(data)
 
 
 def _is_empty(source):
@@ -135,6 +165,8 @@ def _to_grey(im):
         return Image.fromarray((np.asarray(im, dtype=np.float32) / 257.0).round().astype(np.uint8))
     if im.mode in ("I", "F"):  # 32-bit: no fixed range, so stretch what is there to 0..255
         a = np.asarray(im, dtype=np.float64)
+        finite = np.isfinite(a)  # a float TIFF may hold NaN or infinite pixels: no data there
+        a = np.where(finite, a, np.median(a[finite]) if finite.any() else 0)
         span = a.max() - a.min() if a.size else 0
         a = (a - a.min()) / span * 255 if span > 0 else np.zeros_like(a)
         return Image.fromarray(a.round().astype(np.uint8))

@@ -5,11 +5,13 @@ Drawn with matplotlib's Agg backend, which needs no display, and saved as a PNG.
 
 import logging
 
-import matplotlib
+# Paddle sets up logging at INFO; keep matplotlib's notes and warnings out of the user's terminal:
+# building its font cache on first use, and, on import, two lines about a read-only HOME, which
+# train.py reports in its own words (files.check_paddle_cache).
+logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
-# Paddle sets up logging at INFO; keep matplotlib's notes (such as building its font cache on
-# first use) out of the user's terminal.
-logging.getLogger("matplotlib").setLevel(logging.WARNING)
+import matplotlib  # noqa: E402  (after quieting its log)
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 

@@ -31,10 +31,20 @@ def shard(order, rank, world):
 
     The shards are disjoint and together the whole order. All shards get the same length (at
     most world - 1 items at the end are left out; none for MNIST's 60,000 and 2, 3, 4, 5, 6 or 8
-    processes), so every process takes the same number of steps.
+    processes), so every process takes the same number of steps. (Not for the test set:
+    test_set_share.)
     """
     usable = len(order) - len(order) % world
     return order[:usable][rank::world]
+
+
+def test_set_share(n, rank, world):
+    """This process's share of the n test images: every world-th from the rank-th, none left out.
+
+    Unlike shard, the shares may differ in length by one: the test pass adds up each share's
+    counts (training.train_test), so with any number of processes it covers every image once.
+    """
+    return np.arange(n)[rank::world]
 
 
 def batches(images, labels, batch_size, order=None):

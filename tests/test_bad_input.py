@@ -195,17 +195,18 @@ def model_cases(model_dir, tmp_path_factory):
     other = folder / "other_model"
     other.mkdir()
     import paddle
-    from recognize_digits.inference import INFO_FILE
+    from recognize_digits.inference import INFO_FILE, file_records
     paddle.jit.save(paddle.nn.Linear(100, 3), str(other / "model"),
                     input_spec=[paddle.static.InputSpec([None, 100], "float32", "x")])
-    shutil.copy(os.path.join(model_dir, INFO_FILE), other / INFO_FILE)
+    info = json.loads(open(os.path.join(model_dir, INFO_FILE)).read())
+    (other / INFO_FILE).write_text(json.dumps({**info, "files": file_records(other)}))
     return folder
 
 
 @pytest.mark.parametrize("case, words", [
     ("missing", ["no trained model in", "python train.py"]),
     ("empty", ["holds no complete trained model", "model.json", "python train.py"]),
-    ("truncated", ["could not load the model", "train it again"]),
+    ("truncated", ["is truncated or was changed", "train the model again"]),
     ("other_model", ["not a digit model", "input"]),
 ])
 def test_bad_model_dirs(case, words, model_cases):

@@ -33,8 +33,8 @@ def test_two_processes_train_as_one_with_twice_the_batch(mnist_dir, tmp_path):
     assert open(tmp_path / "log" / "workerlog.1").read().strip() == ""
     assert sorted(os.listdir(tmp_path)) == ["log", "two"]
     assert sorted(os.listdir(tmp_path / "two")) == [
-        "checkpoint.pdckpt", "confusion.png", "cost.png", "model.json", "model.pdiparams",
-        "model_info.json"]
+        ".train.lock", "checkpoint.npz", "confusion.png", "cost.png", "model.json",
+        "model.pdiparams", "model_info.json"]
 
     single = subprocess.run(
         [sys.executable, os.path.join(ROOT, "train.py"), *common, "--batch-size", "128",

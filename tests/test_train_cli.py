@@ -36,8 +36,9 @@ def test_train_end_to_end_writes_model_info_and_plot(mnist_dir, tmp_path):
     per_class = re.findall(r"(\d): ([\d.]+)%", lines[-2])
     assert lines[-2].startswith("Per-class accuracy: ") and [d for d, _ in per_class] == list("0123456789")
 
-    assert sorted(os.listdir(save_dir)) == ["checkpoint.pdckpt", "confusion.png", "cost.png",
-                                            "model.json", "model.pdiparams", "model_info.json"]
+    assert sorted(os.listdir(save_dir)) == [".train.lock", "checkpoint.npz", "confusion.png",
+                                            "cost.png", "model.json", "model.pdiparams",
+                                            "model_info.json"]
     info = json.loads((save_dir / "model_info.json").read_text())
     assert info["model"] == "softmax" and info["builder"] == "softmax_regression"
     assert round(info["test_acc"] * 100, 2) == accuracy
