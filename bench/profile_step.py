@@ -1,7 +1,9 @@
 """Where a LeNet-5 training step spends its time, operator by operator (paddle.profiler).
 
-    python bench/profile_step.py                 # LeNet-5 as built now (models.FastBiasConv2D)
-    python bench/profile_step.py --first-built   # with paddle.nn.Conv2D's own bias add
+    python bench/profile_step.py                 # LeNet-5 as built now (models.SimpleImgConvPool)
+    python bench/profile_step.py --first-built   # from plain nn.Conv2D, nn.ReLU, nn.MaxPool2D
+    python bench/profile_step.py --model mlp     # the multilayer perceptron (or softmax)
+    python bench/profile_step.py --to-static     # forward and cost by paddle.jit.to_static
 
 Profiles 20 steps of 64 images (forward, backward, Adam) after 5 of warm-up and prints each
 operator's share of the step, forward and gradient apart, largest first.
@@ -28,18 +30,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--first-built", action="store_true",
                         help="profile LeNet-5 with paddle.nn.Conv2D, as first built")
+    parser.add_argument("--model", default="cnn", choices=list(models.MODELS))
+    parser.add_argument("--to-static", action="store_true",
+                        help="the forward pass and cost as one static program "
+                             "(paddle.jit.to_static), run by Paddle's executor")
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
 
     paddle.seed(0)
-    model = lenet_as_first_built() if args.first_built else models.convolutional_neural_network()
+    model = lenet_as_first_built() if args.first_built else models.build(args.model)
     optimizer = training.optimizer_program(model.parameters())
+    forward = training.train_program
+    if args.to_static:
+        forward = paddle.jit.to_static(training.train_program, full_graph=True)
     rng = np.random.default_rng(0)
     images = paddle.to_tensor(rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32"))
     labels = paddle.to_tensor(rng.integers(0, 10, 64))
 
     def step():
-        cost, _ = training.train_program(model, images, labels, with_accuracy=False)
+        cost, _ = forward(model, images, labels, with_accuracy=False)
         cost.backward()
         optimizer.step()
         optimizer.clear_grad()
@@ -57,8 +66,10 @@ def main():
         # The per-operator table, without the profiler's own chatter around it.
         prof.summary(sorted_by=profiler.SortedKeys.CPUTotal, op_detail=False, thread_sep=False,
                      time_unit="ms", views=[profiler.SummaryView.OperatorView])
-    print(f"LeNet-5 {'as first built (nn.Conv2D)' if args.first_built else 'as built now'}, "
-          f"{args.steps} steps of 64 on {describe()}")
+    what = "LeNet-5 as first built (nn layers)" if args.first_built else \
+        models.CHAPTER_NAMES[args.model]
+    print(f"{what}{', to_static' if args.to_static else ''}, {args.steps} steps of 64 on "
+          f"{describe()}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,18 @@
 
     python bench/speed.py                 # about 2 minutes on 2 CPU cores
     python bench/speed.py --skip-torch    # without the PyTorch comparison
+    python bench/speed.py --torch-threads 1   # PyTorch on one core, as Paddle's step runs
 
 1. Training images/s of each model (steps of 64, the chapter's settings), without and with the
-   moving average of the weights (train.py's default), and where LeNet-5's epoch goes: training steps, input pipeline (see bench/pipeline.py), test loop. LeNet-5 as
-   built now vs as first built (`paddle.nn.Conv2D`'s own bias add, see models.FastBiasConv2D),
+   moving average of the weights (train.py's default), and where LeNet-5's epoch goes: training
+   steps, input pipeline (see bench/pipeline.py), test loop. LeNet-5 as built now
+   (models.SimpleImgConvPool) vs as first built (plain nn.Conv2D, nn.ReLU, nn.MaxPool2D),
    measured alternately.
 2. Evaluation images/s: the dynamic graph (training.predict) vs the Paddle Inference predictor.
 3. `python infer.py one.png` cold start vs `python -c "import paddle"`.
-4. Where PyTorch is installed: the same three networks, same settings, in a plain PyTorch loop.
+4. Where PyTorch is installed: the same three networks, same settings, in a plain PyTorch loop,
+   timed alternately with Paddle's in this process (Paddle, PyTorch, Paddle, ...: 3 rounds each);
+   the ratio is the median of the 3 rounds' ratios, printed with their spread.
 Every line carries the machine it was measured on.
 """
 
@@ -34,14 +38,16 @@ from recognize_digits import data, inference, models, readers, training  # noqa:
 LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
 
 
-def steps_per_second(model, images, labels, steps, ema_decay=0.0):
-    """Training steps of 64 per second; with `ema_decay`, each also updates the moving average."""
+def paddle_steps(model, images, labels, ema_decay=0.0):
+    """A function that runs n training steps of 64 (train.py's step) and returns images/s; with
+    `ema_decay`, each step also updates the moving average."""
     optimizer = training.optimizer_program(model.parameters())
     ema = training.ExponentialMovingAverage(model, ema_decay)
     x, y = paddle.to_tensor(images[:64]), paddle.to_tensor(labels[:64])
     model.train()
 
     def run(n):
+        start = time.perf_counter()
         for _ in range(n):
             cost, _ = training.train_program(model, x, y, with_accuracy=False)
             cost.backward()
@@ -49,20 +55,21 @@ def steps_per_second(model, images, labels, steps, ema_decay=0.0):
             optimizer.clear_grad()
             ema.update()
         float(cost)
+        return 64 * n / (time.perf_counter() - start)
 
     run(10)  # warm up
-    start = time.perf_counter()
-    run(steps)
-    return steps / (time.perf_counter() - start)
+    return run
 
 
 def lenet_as_first_built():
-    """LeNet-5 with `paddle.nn.Conv2D` adding its own bias, as this project first built it."""
-    ours, models.FastBiasConv2D = models.FastBiasConv2D, paddle.nn.Conv2D
-    try:
-        return models.convolutional_neural_network()
-    finally:
-        models.FastBiasConv2D = ours
+    """LeNet-5 from plain `paddle.nn` layers, as this project first built it: conv (adding its
+    own bias), ReLU and max-pool in the chapter's order (see models.SimpleImgConvPool)."""
+    nn = paddle.nn
+    return nn.Sequential(
+        nn.Conv2D(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2D(kernel_size=2, stride=2),
+        nn.BatchNorm2D(20),
+        nn.Conv2D(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2D(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(50 * 4 * 4, 10))
 
 
 def bias_add_ms(bias_shape, repeats=50):
@@ -93,7 +100,8 @@ def wall(command, repeats=5):
     return statistics.median(times)
 
 
-def torch_images_per_second(name, images, labels, steps):
+def torch_steps(name, images, labels):
+    """The same as paddle_steps, for the same network in PyTorch (bench/torch_nets.py)."""
     import torch
     from torch import nn
     from torch_nets import NETWORKS
@@ -103,22 +111,35 @@ def torch_images_per_second(name, images, labels, steps):
     x, y = torch.from_numpy(images[:64]), torch.from_numpy(labels[:64])
 
     def run(n):
+        start = time.perf_counter()
         for _ in range(n):
             loss = nn.functional.cross_entropy(net(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        return 64 * n / (time.perf_counter() - start)
 
     run(10)
-    start = time.perf_counter()
-    run(steps)
-    return 64 * steps / (time.perf_counter() - start), torch.__version__, torch.get_num_threads()
+    return run
+
+
+def alternately(runs, steps, rounds=3):
+    """Time each of `runs` (name -> run(n) returning images/s) for `steps` steps, one after the
+    other, `rounds` times over: a busy machine then slows them all alike. Returns name -> speeds."""
+    speeds = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            speeds[name].append(run(steps))
+    return speeds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="PyTorch's intra-op threads (default: PyTorch's own, one per core); "
+                             "1 compares the two frameworks core for core")
     args = parser.parse_args()
     print(f"Machine: {describe()}\n")
 
@@ -129,26 +150,25 @@ def main():
     print("1. Training, steps of 64 images (forward, backward, Adam), dynamic graph")
     for name in ("softmax", "mlp", "cnn"):
         paddle.seed(0)
-        paddle_speed[name] = 64 * steps_per_second(models.build(name), images, labels, steps[name])
-        paddle.seed(0)
-        with_ema = 64 * steps_per_second(models.build(name), images, labels, steps[name], 0.999)
+        speeds = alternately({ema: paddle_steps(models.build(name), images, labels, ema)
+                              for ema in (0.0, 0.999)}, steps[name])
+        paddle_speed[name], with_ema = (statistics.median(speeds[ema]) for ema in (0.0, 0.999))
         print(f"   {name:8s} {paddle_speed[name]:9,.0f} images/s; updating the moving average of "
-              f"the weights too: {with_ema:9,.0f} ({paddle_speed[name] / with_ema - 1:+.1%} time)")
-    lenets = {"as built now (models.FastBiasConv2D)": models.convolutional_neural_network,
-              "as first built (nn.Conv2D)": lenet_as_first_built}
-    rounds = {name: [] for name in lenets}
-    for _ in range(3):  # alternately, so that both see the same machine
-        for name, build in lenets.items():
-            paddle.seed(0)
-            rounds[name].append(64 * steps_per_second(build(), images, labels, steps["cnn"]))
+              f"the weights too: {with_ema:9,.0f} ({paddle_speed[name] / with_ema - 1:+.1%} time; "
+              f"medians of 3, alternately)")
+    lenets = {"as built now (SimpleImgConvPool)": models.convolutional_neural_network,
+              "as first built (nn layers)": lenet_as_first_built}
+    paddle.seed(0)
+    rounds = alternately({name: paddle_steps(build(), images, labels)
+                          for name, build in lenets.items()}, steps["cnn"])
     for name, speeds in rounds.items():
         speed = statistics.median(speeds)
         print(f"   LeNet-5 {name:29s} {speed:6,.0f} images/s = "
               f"{speed * LENET_MFLOP_PER_IMAGE / 1000:.1f} GFLOP/s ({LENET_MFLOP_PER_IMAGE:.0f} "
-              f"MFLOP per image; median of 3)")
+              f"MFLOP per image; median of 3, {min(speeds):,.0f}-{max(speeds):,.0f})")
 
     print(f"   LeNet-5's first bias add, forward + backward: as [1, 20, 1, 1] (nn.Conv2D) "
-          f"{bias_add_ms([1, 20, 1, 1]):.2f} ms, as [20, 1, 1] (models.FastBiasConv2D) "
+          f"{bias_add_ms([1, 20, 1, 1]):.2f} ms, as [20, 1, 1] (models.SimpleImgConvPool) "
           f"{bias_add_ms([20, 1, 1]):.2f} ms")
 
     paddle.seed(0)
@@ -188,12 +208,19 @@ def main():
     except ImportError:
         print("\n4. PyTorch is not installed: no comparison.")
         return
-    print("\n4. The same networks and settings in PyTorch (plain loop, same machine, same run)")
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    print(f"\n4. The same networks and settings in PyTorch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), timed alternately with Paddle's in this process")
     for name in ("softmax", "mlp", "cnn"):
-        speed, version, threads = torch_images_per_second(name, images, labels, steps[name])
-        print(f"   {name:8s} PyTorch {speed:9,.0f} images/s, Paddle {paddle_speed[name]:9,.0f}: "
-              f"Paddle / PyTorch = {paddle_speed[name] / speed:.2f} (torch {version}, "
-              f"{threads} threads)")
+        paddle.seed(0)
+        speeds = alternately({"paddle": paddle_steps(models.build(name), images, labels),
+                              "torch": torch_steps(name, images, labels)}, steps[name])
+        ratios = [p / t for p, t in zip(speeds["paddle"], speeds["torch"])]
+        print(f"   {name:8s} PyTorch {statistics.median(speeds['torch']):9,.0f} images/s, Paddle "
+              f"{statistics.median(speeds['paddle']):9,.0f} images/s: Paddle / PyTorch = "
+              f"{statistics.median(ratios):.2f} (median of 3 alternations, spread "
+              f"{min(ratios):.2f}-{max(ratios):.2f})")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def train_program(model, images, labels, with_accuracy=True):
 
 
 def optimizer_program(parameters, learning_rate=0.001):
-    """The chapter's optimizer_program: Adam with learning rate 0.001."""
-    return paddle.optimizer.Adam(learning_rate=learning_rate, parameters=parameters)
+    """The chapter's optimizer_program: Adam with learning rate 0.001.
+
+    `use_multi_tensor=True` updates all the parameters in one call (`merged_adam_`) instead of
+    one `adam_` call each: the same update, up to float rounding, and on a CPU the MLP trains
+    about 1.3x faster (`python bench/step_parts.py`).
+    """
+    return paddle.optimizer.Adam(learning_rate=learning_rate, parameters=parameters,
+                                 use_multi_tensor=True)
 
 
 class ExponentialMovingAverage:

@@ -1,0 +1,244 @@
+"""What a small model's training step is made of: operator calls, Adam, the moving average.
+
+    python bench/step_parts.py                 # the MLP
+    python bench/step_parts.py --model softmax
+
+1. Operators called per training step (forward, backward, Adam; and the moving average's update),
+   counted by paddle.profiler, and where PyTorch is installed, PyTorch's top-level operators for
+   the same network and step (bench/torch_nets.py). Each call costs a few microseconds of dispatch
+   whatever its size, which is much of a step of 0.2-1 ms.
+2. Adam with one `adam_` call per parameter against one `merged_adam_` call for all
+   (`use_multi_tensor=True`, what training.optimizer_program uses): training steps, alternately,
+   5 rounds; and the largest difference of the weights after 30 steps (float rounding).
+3. The moving average's update (training.ExponentialMovingAverage.update) alone, in ms, against
+   two ways to do it in fewer calls: `lerp_` (one call per tensor) and one flat buffer for all the
+   tensors (a concat, then one update), and its share of a training step.
+4. The step's forward pass and cost as one static program (`paddle.jit.to_static` of
+   training.train_program, run by Paddle's executor) against the dynamic graph, alternately.
+   `python bench/profile_step.py --to-static` shows the static step's operators.
+"""
+
+import argparse
+import collections
+import glob
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import recognize_digits  # noqa: E402,F401
+import numpy as np  # noqa: E402
+import paddle  # noqa: E402
+import paddle.profiler as profiler  # noqa: E402
+from machine import describe  # noqa: E402
+from recognize_digits import models, training  # noqa: E402
+
+rng = np.random.default_rng(0)
+IMAGES = rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32")
+LABELS = rng.integers(0, 10, 64)
+
+
+def paddle_step(model, optimizer, ema, forward=training.train_program):
+    x, y = paddle.to_tensor(IMAGES), paddle.to_tensor(LABELS)
+
+    def step():
+        cost, _ = forward(model, x, y, with_accuracy=False)
+        cost.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        ema.update()
+        return cost
+
+    return step
+
+
+def paddle_operators_per_step(name, ema_decay, steps=10):
+    paddle.seed(0)
+    model = models.build(name)
+    step = paddle_step(model, training.optimizer_program(model.parameters()),
+                       training.ExponentialMovingAverage(model, ema_decay))
+    for _ in range(3):
+        step()
+    with tempfile.TemporaryDirectory() as tmp:
+        prof = profiler.Profiler(targets=[profiler.ProfilerTarget.CPU],
+                                 on_trace_ready=profiler.export_chrome_tracing(tmp))
+        prof.start()
+        for _ in range(steps):
+            step()
+            prof.step()
+        prof.stop()
+        with open(glob.glob(os.path.join(tmp, "*.json"))[0]) as f:
+            events = json.load(f)["traceEvents"]
+    names = collections.Counter(e["name"].split("[")[0].replace(" dygraph", "")
+                                for e in events if e.get("cat") == "Operator")
+    return sum(names.values()) / steps, names
+
+
+def torch_operators_per_step(name, steps=10):
+    import torch
+    from torch_nets import NETWORKS
+
+    net = NETWORKS[name]()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
+    x, y = torch.from_numpy(IMAGES), torch.from_numpy(LABELS)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    def outermost(event):  # an aten:: operator not called from within another
+        parent = event.cpu_parent
+        return event.name.startswith("aten::") and not (parent and parent.name.startswith("aten::"))
+
+    events = prof.events()
+    backward = [e for e in events if e.name.startswith("autograd::engine::evaluate_function")]
+    return (sum(outermost(e) and "evaluate_function" not in str(e.cpu_parent and e.cpu_parent.name)
+                for e in events) + len(backward)) / steps
+
+
+def timed(step):
+    def run(n):
+        start = time.perf_counter()
+        for _ in range(n):
+            cost = step()
+        float(cost)
+        return 64 * n / (time.perf_counter() - start)
+
+    run(5)
+    return run
+
+
+def alternately(runs, steps, rounds=5):
+    speeds = {key: [] for key in runs}
+    for _ in range(rounds):
+        for key, run in runs.items():
+            speeds[key].append(run(steps))
+    return speeds
+
+
+def to_static_runs(name):
+    def run_with(forward):
+        paddle.seed(0)
+        model = models.build(name)
+        return timed(paddle_step(model, training.optimizer_program(model.parameters()),
+                                 training.ExponentialMovingAverage(model, 0), forward))
+
+    return {"dynamic graph": run_with(training.train_program),
+            "to_static": run_with(paddle.jit.to_static(training.train_program, full_graph=True))}
+
+
+def adam_runs(name):
+    def run_with(multi_tensor):
+        paddle.seed(0)
+        model = models.build(name)
+        optimizer = paddle.optimizer.Adam(0.001, parameters=model.parameters(),
+                                          use_multi_tensor=multi_tensor)
+        step = paddle_step(model, optimizer, training.ExponentialMovingAverage(model, 0))
+
+        def run(n):
+            start = time.perf_counter()
+            for _ in range(n):
+                cost = step()
+            float(cost)
+            return 64 * n / (time.perf_counter() - start)
+
+        run(5)
+        return run, model, step
+
+    return {multi: run_with(multi) for multi in (False, True)}
+
+
+def ema_update_ms(model, repeats=300):
+    weights = [v for v in model.state_dict().values() if v.dtype == paddle.float32]
+    average = [w.detach().clone() for w in weights]
+    flat = paddle.concat([w.flatten() for w in weights])
+    ema = training.ExponentialMovingAverage(model, 0.999)
+    d = 0.99
+
+    @paddle.no_grad()
+    def with_lerp():
+        for a, w in zip(average, weights):
+            a.lerp_(w, 1 - d)
+
+    @paddle.no_grad()
+    def with_flat_buffer():
+        flat.scale_(d).add_(paddle.concat([w.flatten() for w in weights]) * (1 - d))
+
+    def ms(update):
+        for _ in range(10):
+            update()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            update()
+        return (time.perf_counter() - start) / repeats * 1000
+
+    return {"ExponentialMovingAverage.update (scale_ + add_)": ms(ema.update),
+            "lerp_": ms(with_lerp), "one flat buffer": ms(with_flat_buffer)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="mlp", choices=list(models.MODELS))
+    args = parser.parse_args()
+    name = args.model
+    print(f"Machine: {describe()}\n")
+
+    print(f"1. Operators per training step of {name} (forward, backward, Adam)")
+    plain, _ = paddle_operators_per_step(name, 0)
+    with_ema, names = paddle_operators_per_step(name, 0.999)
+    print(f"   Paddle  {plain:5.0f}; with the moving average's update {with_ema:5.0f}")
+    print(f"           {', '.join(f'{n} {c // 10}' for n, c in names.most_common())}")
+    try:
+        print(f"   PyTorch {torch_operators_per_step(name):5.0f} (outermost aten:: operators, "
+              f"gradient nodes counted as one each)")
+    except ImportError:
+        print("   PyTorch is not installed")
+
+    print("\n2. Adam: one adam_ per parameter against one merged_adam_ (use_multi_tensor=True)")
+    runs = adam_runs(name)
+    speeds = {multi: [] for multi in runs}
+    for _ in range(5):
+        for multi, (run, _, _) in runs.items():
+            speeds[multi].append(run(300 if name != "cnn" else 30))
+    ratios = [b / a for a, b in zip(speeds[False], speeds[True])]
+    print(f"   adam_ per parameter {statistics.median(speeds[False]):9,.0f} images/s, merged_adam_ "
+          f"{statistics.median(speeds[True]):9,.0f}: x{statistics.median(ratios):.2f} "
+          f"(median of 5, "
+          f"spread {min(ratios):.2f}-{max(ratios):.2f})")
+    for multi, (_, model, step) in adam_runs(name).items():
+        for _ in range(30):
+            step()
+        runs[multi] = [p.numpy() for p in model.parameters()]
+    difference = max(float(np.abs(a - b).max()) for a, b in zip(runs[False], runs[True]))
+    print(f"   largest difference of the weights after 30 steps: {difference:.1e}")
+
+    print("\n3. The moving average's update alone, ms")
+    paddle.seed(0)
+    model = models.build(name)
+    step_ms = 64 / statistics.median(speeds[True]) * 1000
+    for how, ms in ema_update_ms(model).items():
+        print(f"   {how:48s} {ms:.3f} ms ({ms / step_ms:.0%} of a step without it)")
+
+    print("\n4. The forward pass and cost by paddle.jit.to_static, against the dynamic graph")
+    speeds = alternately(to_static_runs(name), 300 if name != "cnn" else 30)
+    ratios = [s / d for d, s in zip(speeds["dynamic graph"], speeds["to_static"])]
+    print(f"   dynamic graph {statistics.median(speeds['dynamic graph']):9,.0f} images/s, "
+          f"to_static "
+          f"{statistics.median(speeds['to_static']):9,.0f}: x{statistics.median(ratios):.2f} "
+          f"(median of 5, spread {min(ratios):.2f}-{max(ratios):.2f})")
+
+
+if __name__ == "__main__":
+    main()

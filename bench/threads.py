@@ -1,0 +1,89 @@
+"""The second core in one process: Paddle's intra-op threads, 1 against 2, timed alternately.
+
+    python bench/threads.py                               # LeNet-5 and the MLP
+    OMP_WAIT_POLICY=PASSIVE python bench/threads.py       # idle threads sleep instead of spinning
+    KMP_BLOCKTIME=0 python bench/threads.py               # the same for MKL's OpenMP (libiomp5)
+
+Paddle sets its CPU math library (MKL) to 1 thread; `paddle.base.core.set_num_threads(2)` lets
+each matrix multiply (a convolution is one per image) split over 2. Each setting trains the same
+model for the same steps, alternately in this process (1 thread, 2 threads, 1, 2, ...), with the
+input pipeline of train.py: plain batches, and augmented ones made by readers.TrainingBatches'
+background thread (LeNet-5's default), which competes for the second core. Prints images/s, the
+median of the rounds, and the 2-thread / 1-thread ratio with its spread. Compare these ratios on an
+otherwise idle machine only: a busy second core makes two threads wait for each other.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import recognize_digits  # noqa: E402,F401
+import paddle  # noqa: E402
+from machine import describe  # noqa: E402
+from recognize_digits import data, models, readers, training  # noqa: E402
+
+
+def training_run(name, images, labels, augment, threads):
+    """A function that trains `name` for n steps of 64 with `threads` intra-op threads, batches
+    from train.py's pipeline, and returns images/s."""
+    paddle.seed(0)
+    model = models.build(name)
+    optimizer = training.optimizer_program(model.parameters())
+    model.train()
+    epoch = [0]
+
+    def run(n):
+        paddle.base.core.set_num_threads(threads)
+        epoch[0] += 1
+        batches = iter(readers.TrainingBatches(images, labels, 64, 0, epoch[0], augment))
+        start = time.perf_counter()
+        for _ in range(n):
+            x, y = next(batches)
+            cost, _ = training.train_program(model, paddle.to_tensor(x), paddle.to_tensor(y),
+                                             with_accuracy=False)
+            cost.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+        float(cost)
+        speed = 64 * n / (time.perf_counter() - start)
+        paddle.base.core.set_num_threads(1)
+        return speed
+
+    run(10)  # warm up
+    return run
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--models", nargs="+", default=["cnn", "mlp"], choices=list(models.MODELS))
+    args = parser.parse_args()
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY", "KMP_BLOCKTIME",
+                                                     "MKL_DEBUG_CPU_TYPE") if k in os.environ)
+    print(f"Machine: {describe()}; {env or 'no OpenMP variables set'}")
+    images, labels = data.load_mnist("train", args.data_dir)
+    steps = {"softmax": 1000, "mlp": 300, "cnn": 60}
+    for name in args.models:
+        for augment in (False, True):
+            runs = {threads: training_run(name, images, labels, augment, threads)
+                    for threads in (1, 2)}
+            speeds = {threads: [] for threads in runs}
+            for _ in range(args.rounds):
+                for threads, run in runs.items():
+                    speeds[threads].append(run(steps[name]))
+            ratios = [two / one for one, two in zip(speeds[1], speeds[2])]
+            print(f"{name:4s} augmentation {'on ' if augment else 'off'}: 1 thread "
+                  f"{statistics.median(speeds[1]):8,.0f} images/s, 2 threads "
+                  f"{statistics.median(speeds[2]):8,.0f}: 2 / 1 = {statistics.median(ratios):.2f} "
+                  f"(median of {args.rounds}, spread {min(ratios):.2f}-{max(ratios):.2f})",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
