@@ -1,13 +1,16 @@
 """Name the digit in images with the model train.py exported, run by Paddle Inference.
 
     python infer.py image/infer_3.png          # Inference result of image/infer_3.png is: 3 ...
+    python infer.py 42.png                     # a number: ... is: 42 (4: 99.1%, 2: 97.3%)
     python infer.py my_digits/ photo.jpg "scans/*.png" --top-k 3
     python infer.py my_digits/ --json          # one JSON object per line, for scripts
     python infer.py --serve                    # draw a digit: open http://127.0.0.1:8000/
 
 Each image is first made to look like MNIST (white digit on black, cropped, fitted into 20x20,
 centred by mass in 28x28: see recognize_digits/preprocess.py); `--preprocess book` uses the
-chapter's plain `load_image` instead, for comparison. `--serve` runs a page on which to draw a
+chapter's plain `load_image` instead, for comparison. An image may hold a number: its ink is
+split into digits, left to right, each read the same way (recognize_digits/number.py);
+`--digits one` reads the whole image as one digit. `--serve` runs a page on which to draw a
 digit or drop a photo, read the same way (see recognize_digits/serve.py).
 """
 
@@ -18,10 +21,9 @@ import sys
 
 import numpy as np
 
-from recognize_digits import cli, device, serve
+from recognize_digits import cli, device, number, serve
 from recognize_digits.images import ImageError
-from recognize_digits.inference import Predictor, default_save_dir, prediction, read_info
-from recognize_digits.preprocess import preprocess
+from recognize_digits.inference import Predictor, default_save_dir, read_info
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm")
@@ -36,10 +38,15 @@ def parse_args(argv=None):
     parser.add_argument("--top-k", type=cli.top_k, default=1, metavar="K",
                         help="also show the K most likely digits with their probabilities (1-10)")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object per image: path, label, probability, top_k")
+                        help="print one JSON object per image: path, label, probability, top_k "
+                             "(and for a number: number, digits)")
     parser.add_argument("--preprocess", choices=["mnist", "book"], default="mnist",
                         help="mnist: make the image look like an MNIST digit (default); "
                              "book: the chapter's load_image (grey, resize to 28x28)")
+    parser.add_argument("--digits", choices=number.DIGITS, default="auto",
+                        help="auto: read the number written in each image, one digit or more "
+                             "(default); one: read each image as a single digit (as "
+                             "--preprocess book always does)")
     parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
                         help="where to run (default: gpu when Paddle has one, else cpu)")
     parser.add_argument("--batch-size", type=cli.positive_int, default=1000,
@@ -91,26 +98,33 @@ def load_predictor(args):
 
 
 def result_line(result, as_json=False):
-    """The line printed for one image, from inference.prediction's dict."""
+    """The line printed for one image, from number.reading's dict: the digit and its
+    probability, or the number and each digit's (`42 (4: 99.1%, 2: 97.3%)`)."""
     if as_json:
         return json.dumps(result)
-    path, label, probability = result["path"], result["label"], result["probability"]
-    line = f"Inference result of {path} is: {label} ({probability:.1%})"
-    if len(result["top_k"]) > 1:
+    if "number" in result:
+        answer, key = result["number"], "number"
+        sureness = ", ".join(f"{d['label']}: {d['probability']:.1%}" for d in result["digits"])
+    else:
+        answer, key, sureness = result["label"], "label", f"{result['probability']:.1%}"
+    line = f"Inference result of {result['path']} is: {answer} ({sureness})"
+    if len(result["top_k"]) > 1:  # the likeliest digits (or numbers)
         line += "  top %d: %s" % (len(result["top_k"]), ", ".join(
-            f"{d['label']} {d['probability']:.1%}" for d in result["top_k"]))
+            f"{t[key]} {t['probability']:.1%}" for t in result["top_k"]))
     return line
 
 
 def classify(args):
-    """Name the digit in every IMAGE, a line each; exit status 1 if any could not be read."""
+    """Name the digit (or the number) in every IMAGE, a line each; exit status 1 if any could
+    not be read. All the digits of all the images go through the predictor together."""
     paths, errors = expand(args.images)
     read_info(args.model_dir)  # no trained model: say so before reading any image
     images, good = [], []
     for path in paths:
         try:
-            images.append(preprocess(path, args.preprocess))
-            good.append(path)
+            inputs, places = number.digit_inputs(path, args.preprocess, args.digits)
+            images.append(inputs)
+            good.append((path, places))
         except ImageError as err:
             errors.append(str(err))
     for message in errors:
@@ -118,8 +132,10 @@ def classify(args):
 
     if good:
         probabilities = load_predictor(args)(np.concatenate(images), batch_size=args.batch_size)
-        for path, p in zip(good, probabilities):
-            print(result_line(prediction(path, p, args.top_k), args.json))
+        starts = np.cumsum([0] + [len(inputs) for inputs in images])
+        for (path, places), start, end in zip(good, starts, starts[1:]):
+            result = number.reading(path, probabilities[start:end], places, args.top_k)
+            print(result_line(result, args.json))
     return 1 if errors else 0
 
 
@@ -127,7 +143,8 @@ def serve_page(args):
     """--serve: listen first (a port in use is said at once), load the model once, serve."""
     read_info(args.model_dir)
     with serve.open_server(args.host, args.port) as server:
-        server.reader = serve.DigitReader(load_predictor(args), args.preprocess, args.top_k)
+        server.reader = serve.DigitReader(load_predictor(args), args.preprocess, args.top_k,
+                                          args.digits)
         return serve.serve(server)
 
 

@@ -4,21 +4,26 @@
 
 Reads every image in --digits (the label is the first character of the file name), prints the
 accuracy with `--preprocess book` (the chapter's load_image) and `mnist` (preprocess.to_mnist) and
-the misses; then checks that to_mnist does no harm to real MNIST digits (test set, raw vs through
-it).
+the misses; then the same images read as infer.py reads them by default (`--digits auto`: the
+number in the image, which must come out as the one digit); then checks that to_mnist, and the
+number reading, do no harm to real MNIST digits (test set, raw vs through them).
 """
 
+import io
 import os
 import sys
 import time
 
 import numpy as np
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
 from recognize_digits import cli, data  # noqa: E402
+from recognize_digits.images import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
+from recognize_digits.number import digit_inputs, reading  # noqa: E402
 from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
 
 
@@ -46,6 +51,9 @@ def main(argv=None):
             if guess != label:
                 print(f"         miss {name}: label {label}, guess {guess}")
 
+    paths = [os.path.join(args.digits, f) for f in files]
+    print("  auto: " + as_numbers(paths, labels, predictor, "real digits"))
+
     images, test_labels = data.load_mnist("test", args.mnist_dir, download=False)
     raw = (predictor(images).argmax(axis=1) == test_labels).mean()
     grey, _ = data.load_mnist("test", args.mnist_dir, raw=True)
@@ -55,6 +63,35 @@ def main(argv=None):
     through = (predictor(ours).argmax(axis=1) == test_labels).mean()
     print(f"MNIST test: {100 * raw:.2f}% raw, {100 * through:.2f}% through to_mnist "
           f"({100 * (through - raw):+.2f} points), to_mnist {ms:.2f} ms per image")
+    pngs = [io.BytesIO(png(g)) for g in grey]
+    print("MNIST test, " + as_numbers(pngs, test_labels, predictor, "digits"))
+
+
+def as_numbers(sources, labels, predictor, what):
+    """Read images as infer.py does by default (the number in each): how many come out as the
+    right single digit, as several digits, or refused."""
+    start = time.perf_counter()
+    answers = []
+    for source in sources:
+        try:
+            inputs, places = digit_inputs(source, name="digit")
+        except ImageError:
+            answers.append(None)
+            continue
+        result = reading("digit", predictor(inputs), places)
+        answers.append(result.get("number", str(result["label"])))
+    ms = (time.perf_counter() - start) / len(sources) * 1000
+    right = sum(answer == str(label) for answer, label in zip(answers, labels))
+    several = sum(answer is not None and len(answer) > 1 for answer in answers)
+    return (f"read as numbers (infer.py's default): {right}/{len(sources)} {what} right "
+            f"({100 * right / len(sources):.2f}%), {several} read as several digits, "
+            f"{answers.count(None)} refused; {ms:.1f} ms per image")
+
+
+def png(grey):
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":

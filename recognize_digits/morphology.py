@@ -41,20 +41,48 @@ def grow_round(image, steps, shrink=False):
 
 
 def label(mask):
-    """Connected components (8-neighbours) of a small boolean image: labels > 0, 0 off the mask.
+    """Connected components (8-neighbours) of a boolean image: labels 1..n, 0 off the mask.
 
-    Every pixel starts with its own number; repeatedly each takes the smallest number among its
-    neighbours and then the number that pixel now has (a jump along the chain), until no change.
+    The classic two-pass labelling, on runs rather than pixels: each row's runs of True are
+    found with numpy, a run is joined to every run of the row above that it touches (columns
+    overlapping, or meeting at a corner), and a union-find remembers which runs belong together.
+    A digit of a few thousand pixels is a few dozen runs, so the Python loop stays short.
     """
     h, w = mask.shape
-    none = h * w + 1
-    labels = np.where(mask, np.arange(1, h * w + 1).reshape(h, w), none)
-    while True:
-        low = np.where(mask, erode(labels, SQUARE, outside=none), none)
-        low = np.append(low.ravel(), none)[low - 1]  # jump: the label of the pixel my label names
-        if (low == labels).all():
-            return np.where(mask, labels, 0)
-        labels = low
+    edges = np.diff(np.pad(np.asarray(mask, bool), ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)  # run i: row rows[i], columns starts[i]..ends[i]-1
+    ends = np.nonzero(edges == -1)[1]
+    parent = list(range(len(starts)))
+    first_in_row = np.searchsorted(rows, np.arange(h + 1))
+    for row in range(1, h):
+        _join_touching_runs(parent, starts, ends, range(first_in_row[row - 1], first_in_row[row]),
+                            range(first_in_row[row], first_in_row[row + 1]))
+    roots = [_root(parent, i) for i in range(len(starts))]
+    numbers = np.unique(roots, return_inverse=True)[1] + 1 if roots else np.zeros(0, np.int64)
+    labels = np.zeros((h, w), np.int64)
+    for row, start, end, number in zip(rows, starts, ends, numbers):
+        labels[row, start:end] = number
+    return labels
+
+
+def _join_touching_runs(parent, starts, ends, above, below):
+    """Union the runs of two neighbouring rows that touch (8-neighbours), sweeping both at once."""
+    i, j = above.start, below.start
+    while i < above.stop and j < below.stop:
+        if starts[i] <= ends[j] and starts[j] <= ends[i]:  # ends are exclusive: corners count
+            parent[_root(parent, i)] = _root(parent, j)
+        if ends[i] < ends[j]:  # move on from whichever run ends first
+            i += 1
+        else:
+            j += 1
+
+
+def _root(parent, i):
+    """The run that stands for run i's component (halving the path on the way up)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def _pick_over(pick, image, offsets, outside):

@@ -3,12 +3,14 @@
     GET /                  the page (recognize_digits/web/: index.html, style.css, app.js)
     POST /predict          body: an image file's bytes, any format infer.py reads
                            -> 200 {path, label, probability, top_k, input: [base64 PNG 28x28]}
+                              (a number: also number and digits, and a PNG per digit)
                            -> 400 {"error": "..."}: the one-line message infer.py would print
                            -> 411, 413 (over 10 MB, refused from its Content-Length, unread)
                            query (optional): ?name=photo.jpg&top_k=3
 
 Every image goes through the same path as `infer.py IMAGE`: the MNIST-style preprocessing, then
-Paddle Inference. `input` is the 28x28 image the model saw, so the page can show it.
+Paddle Inference. `input` is the 28x28 image the model saw (one per digit of a number), so the
+page can show it.
 
 Built on the standard library's http.server (ThreadingHTTPServer), not a micro-framework: two
 routes and three static files take about as much code either way, the size limit and the
@@ -33,8 +35,7 @@ import numpy as np
 from PIL import Image
 
 from recognize_digits import RecognizeDigitsError
-from recognize_digits.inference import prediction
-from recognize_digits.preprocess import preprocess
+from recognize_digits.number import chosen, digit_inputs, reading
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: a larger upload is refused (413) before it is read
 MAX_TOP_K = 10
@@ -66,16 +67,17 @@ class DigitReader:
     by a lock; each takes about a millisecond for one image, and already uses every core.
     """
 
-    def __init__(self, predictor, mode="mnist", top_k=1):
-        self.predictor, self.mode, self.top_k = predictor, mode, top_k
+    def __init__(self, predictor, mode="mnist", top_k=1, digits="auto"):
+        self.predictor, self.mode, self.top_k, self.digits = predictor, mode, top_k, digits
         self.lock = threading.Lock()
 
     def __call__(self, body, name, top_k=None):
-        images = preprocess(Upload(body, name), self.mode, name=name)  # ImageError: a bad image
+        # The digit, or the number, read as infer.py reads it (ImageError: a bad image).
+        images, places = digit_inputs(Upload(body, name), self.mode, self.digits, name=name)
         with self.lock:
             probabilities = self.predictor(images)
-        result = prediction(name, probabilities[0], top_k or self.top_k)
-        result["input"] = [png_base64(image[0]) for image in images]
+        result = reading(name, probabilities, places, top_k or self.top_k)
+        result["input"] = [png_base64(images[i, 0]) for i, _ in chosen(probabilities, places)]
         return result
 
 

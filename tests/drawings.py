@@ -23,6 +23,49 @@ def seven(size=(160, 200), width=10, ink=20, paper=230):
     return np.asarray(im)
 
 
+# Seven-segment strokes, as (x0, y0, x1, y1) in a 2x3 grid of corners: a digit drawn with the
+# straight-line tool of a paint program.
+SEGMENTS = {"top": (0, 0, 1, 0), "middle": (0, 1, 1, 1), "bottom": (0, 2, 1, 2),
+            "upper left": (0, 0, 0, 1), "lower left": (0, 1, 0, 2), "upper right": (1, 0, 1, 1),
+            "lower right": (1, 1, 1, 2)}
+BOX_DIGITS = {
+    0: ("top", "bottom", "upper left", "lower left", "upper right", "lower right"),
+    2: ("top", "upper right", "middle", "lower left", "bottom"),
+    3: ("top", "middle", "bottom", "upper right", "lower right"),
+    4: ("upper left", "middle", "upper right", "lower right"),
+    5: ("top", "upper left", "middle", "lower right", "bottom"),
+    7: ("top", "upper right", "lower right"),
+}
+
+
+def box_digit(digit, size=50, width=1, margin=0.1, ink=0, paper=255):
+    """A digit of straight horizontal and vertical strokes (BOX_DIGITS), `width` px wide, in a
+    size x size image, `margin` of the size from each edge (0.04: its bars span 92% of it)."""
+    im = Image.new("L", (size, size), paper)
+    xs = (round(margin * size), round((1 - margin) * size) - 1)
+    ys = (round(margin * size), round(size / 2), round((1 - margin) * size) - 1)
+    draw = ImageDraw.Draw(im)
+    for name in BOX_DIGITS[digit]:
+        x0, y0, x1, y1 = SEGMENTS[name]
+        draw.line((xs[x0], ys[y0], xs[x1], ys[y1]), fill=ink, width=width)
+    return np.array(im)
+
+
+def side_by_side(digits, gap=10, margin=15, paper=255):
+    """Grey images of digits (dark on light) on one sheet, left to right, `gap` px apart (< 0:
+    overlapping), centred on one line: a written number."""
+    height = max(d.shape[0] for d in digits) + 2 * margin
+    width = sum(d.shape[1] for d in digits) + gap * (len(digits) - 1) + 2 * margin
+    sheet = np.full((height, width), paper, np.uint8)
+    left = margin
+    for d in digits:
+        top = (height - d.shape[0]) // 2
+        window = sheet[top : top + d.shape[0], left : left + d.shape[1]]
+        np.minimum(window, d, out=window)
+        left += d.shape[1] + gap
+    return sheet
+
+
 def centre_of_mass(x):
     rows, cols = np.indices(x.shape)
     return (rows * x).sum() / x.sum(), (cols * x).sum() / x.sum()

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from drawings import (assert_mnist_like, box_size, centre_of_mass, check_result, grey_arrays, ring,
-                      save, seven)
+from drawings import (assert_mnist_like, box_digit, box_size, centre_of_mass, check_result,
+                      grey_arrays, ring, save, seven)
 from recognize_digits import morphology
 from recognize_digits.images import ImageError
 from recognize_digits.preprocess import STROKE_MAX, STROKE_MIN, _stroke_width, preprocess, to_mnist
@@ -47,6 +47,48 @@ def test_thin_pen_strokes_are_thickened_and_fat_marker_strokes_thinned():
         assert_mnist_like(x)  # which checks the amount of ink
         assert STROKE_MIN <= _stroke_width(x) <= STROKE_MAX
     assert fat[14, 14] == 0  # the hole of the "0" stays open
+
+
+@pytest.mark.parametrize("size", [30, 45, 60, 80])
+@pytest.mark.parametrize("digit", [0, 2, 3, 4, 5])
+def test_one_pixel_lines_of_a_small_drawing_come_out_as_wide_as_mnist(digit, size):
+    # A paint program's pencil: 1-pixel lines in a small image, 0.4 to 1 px once fitted to 20x20.
+    x = to_mnist(box_digit(digit, size))
+    assert_mnist_like(x)
+    assert STROKE_MIN <= _stroke_width(x) <= STROKE_MAX
+    for angle in (0, 30, 60):  # and slanted lines, and a ring, drawn 1 pixel wide
+        line = Image.new("L", (size, size), 255)
+        ImageDraw.Draw(line).arc((3, 3, size - 4, size - 4), angle, angle + 300, fill=0)
+        assert STROKE_MIN <= _stroke_width(to_mnist(np.asarray(line))) <= STROKE_MAX
+
+
+def bars(x):
+    """How many horizontal bars a digit [28, 28] has: groups of rows with ink across 60% of it."""
+    width = box_size(x > 0.5)[1]
+    full = (x > 0.5).sum(axis=1) >= 0.6 * width
+    return int(np.count_nonzero(np.diff(full.astype(int)) == 1) + full[0])
+
+
+@pytest.mark.parametrize("margin", [0.04, 0.1, 0.25])  # 0.04: the bars span 92% of the image
+@pytest.mark.parametrize("size", [30, 50, 80])
+@pytest.mark.parametrize("digit, expected_bars", [(3, 3), (5, 3), (7, 1)])
+def test_digits_of_straight_strokes_keep_their_shape(digit, expected_bars, size, margin):
+    x = to_mnist(box_digit(digit, size, margin=margin))
+    assert STROKE_MIN <= _stroke_width(x) <= STROKE_MAX
+    assert bars(x) == expected_bars  # a long bar is the digit's, not a ruled line
+    height, width = box_size(x > 0.5)
+    assert (x > 0.5).sum() < 0.5 * height * width  # strokes, not a block
+
+
+def test_stray_pixels_beside_long_strokes_do_not_become_a_filled_block():
+    # A 3 of bars across 90% of a 50x50 drawing, whose middle bar's start slipped a row: the
+    # bars once went as ruled lines, and the two slipped pixels, alone, filled the 20x20 box.
+    drawing = box_digit(3, 50, margin=0.05)
+    drawing[26, 1:3] = 0
+    x = to_mnist(drawing)
+    assert bars(x) == 3
+    height, width = box_size(x > 0.5)
+    assert (x > 0.5).sum() < 0.5 * height * width
 
 
 def test_mnist_like_input_comes_through_unchanged():

@@ -209,7 +209,7 @@ function bar(guess) {
   const track = document.createElement('span');
   const fill = document.createElement('span');
   const value = document.createElement('span');
-  label.textContent = guess.label;
+  label.textContent = guess.number ?? guess.label; // a number's top_k lists numbers
   track.className = 'track';
   fill.className = 'fill';
   fill.style.display = 'block';

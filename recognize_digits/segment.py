@@ -1,0 +1,286 @@
+"""Splitting the ink of a written number into its digits, left to right: `split_digits`.
+
+A number on paper is a row of digits, and each digit is mostly one connected piece of ink, so the
+digits start as the connected components of the ink (morphology.label). But not always:
+
+    - a digit may come in several pieces: a 5's flag or a 7's bar written as a stroke of its own,
+      the two strokes of a 4, a pencil line that broke. Such a piece is short beside the digits
+      of the row (a fragment), and it stands over or under its digit, or close beside it: it is
+      joined to that digit;
+    - two digits may touch: one piece, wider than a digit of its height would be. It could be
+      one wide digit, or several cut apart where the least ink crosses: both ways are kept,
+      and the model chooses (number.py: the way whose digits it reads most surely).
+
+What cannot be joined to a digit, and is too small to be one, is a piece the reader cannot place:
+`split_digits` returns it apart, and infer.py says so rather than guess. Only numpy.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recognize_digits import morphology
+
+WHOLE = 0.75  # a piece at least 3/4 as tall as the tallest is a digit; a shorter one, a fragment
+OWN_DIGIT = 0.4  # a fragment that joins no digit is a (small) digit if 40% as tall as the tallest
+STACKED = 0.5  # pieces whose columns overlap by half the narrower one's width are one digit...
+JOIN_GAP = 0.25  # ...and a small fragment joins a digit at most 1/4 of the row's height beside it
+NEARLY_TOUCHING = 0.08  # (a taller one, only if this close: the part of a 4 beside its upright)...
+DIGIT_WIDTH = 1.5  # ...if the digit it makes is at most 1.5 times as wide as the row is tall
+# Digits that touch are cut no narrower than this many times their height: in a row of several,
+# where touching is common, 0.45; alone, 0.75 (most images hold one digit, and 3 in 1,000 of
+# MNIST's are 1.5 times as wide as tall: a lone piece that wide may still be one digit).
+NARROWEST_IN_ROW, NARROWEST_ALONE = 0.45, 0.75
+MOST_TOUCHING = 4  # at most 4 digits in one piece of ink
+NEGLIGIBLE = 0.05  # a piece with under 5% of the largest one's pixels is dust: left out
+MOST_PIECES = 60  # more pieces than this is no number (a page of text, a pattern)
+
+
+@dataclass
+class Piece:
+    """Some of the ink: where its box is in the image, and which pixels of the box it holds."""
+
+    top: int
+    left: int
+    mask: np.ndarray  # boolean, the box's size
+
+    @property
+    def bottom(self):  # exclusive, as in a slice
+        return self.top + self.mask.shape[0]
+
+    @property
+    def right(self):
+        return self.left + self.mask.shape[1]
+
+    @property
+    def height(self):
+        return self.mask.shape[0]
+
+    @property
+    def width(self):
+        return self.mask.shape[1]
+
+    @property
+    def box(self):
+        """(left, top, right, bottom) in pixels, right and bottom exclusive."""
+        return self.left, self.top, self.right, self.bottom
+
+    def ink_in(self, ink):
+        """`ink` (the whole image) with only this piece's ink left."""
+        out = np.zeros_like(ink)
+        window = (slice(self.top, self.bottom), slice(self.left, self.right))
+        out[window] = np.where(self.mask, ink[window], 0)
+        return out
+
+
+class TooManyPieces(ValueError):
+    """More pieces of ink than a number has (a page of text, a pattern): `count` of them."""
+
+    def __init__(self, count):
+        super().__init__(f"{count} pieces of ink")
+        self.count = count
+
+
+def split_digits(ink):
+    """The digits in `ink` (white on black, 0 off the ink), left to right.
+
+    Returns (places, unplaced). Each place is a list of the ways to read it: [piece] as one
+    digit, then, if it is wide enough to be digits that touch, [left, right] cut in two, and so
+    on. `unplaced` holds the pieces of ink that are no digit and belong to none. TooManyPieces
+    if there are more than MOST_PIECES.
+    """
+    pieces = components(ink > 0)
+    if not pieces:
+        return [], []
+    row_height = max(piece.height for piece in pieces)
+    pieces = _join_stacked(pieces, row_height)
+    digits, unplaced = _join_fragments(pieces, row_height)
+    in_row = len(digits) > 1
+    return [_ways(digit, in_row) for digit in sorted(digits, key=_left)], unplaced
+
+
+def components(mask):
+    """The connected pieces of a boolean image, left to right, but for the dust: pieces with
+    less than NEGLIGIBLE of the largest one's pixels are left out."""
+    labels = morphology.label(mask)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    kept = np.flatnonzero(sizes >= NEGLIGIBLE * sizes.max()) if labels.max() else []
+    if len(kept) > MOST_PIECES:
+        raise TooManyPieces(len(kept))
+    pieces = []
+    for n in kept:
+        rows, cols = np.nonzero(labels == n)
+        top, left = rows.min(), cols.min()
+        window = labels[top : rows.max() + 1, left : cols.max() + 1]
+        pieces.append(Piece(int(top), int(left), window == n))
+    return sorted(pieces, key=_left)
+
+
+def piece(mask, top=0, left=0):
+    """The Piece of the True pixels of `mask` (there must be some), whose own top left corner
+    is at (top, left) in the image."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return Piece(top + int(rows[0]), left + int(cols[0]), crop)
+
+
+def _left(piece):
+    return piece.left
+
+
+def joined(a, b):
+    """One Piece of the ink of a and b."""
+    top, left = min(a.top, b.top), min(a.left, b.left)
+    mask = np.zeros((max(a.bottom, b.bottom) - top, max(a.right, b.right) - left), bool)
+    for p in (a, b):
+        mask[p.top - top : p.bottom - top, p.left - left : p.right - left] |= p.mask
+    return Piece(top, left, mask)
+
+
+# --- a digit in several pieces -------------------------------------------------------------------
+def _join_stacked(pieces, row_height):
+    """Join the pieces that stand over one another (a 5's flag over its body, a 7's bar over its
+    stem, a stroke broken across), until none is left.
+
+    Two digits side by side may overlap in columns too (a slanted hand): they are as tall as the
+    row, and side by side their rows overlap mostly. Pieces of one digit are shorter, or one
+    above the other.
+    """
+    pieces = list(pieces)
+    i = 0
+    while i < len(pieces):
+        for j in range(len(pieces)):
+            a, b = pieces[i], pieces[j]
+            if i != j and _stacked(a, b, row_height) and (
+                    min(a.height, b.height) < WHOLE * row_height
+                    or _rows_overlap(a, b) < STACKED * min(a.height, b.height)):
+                pieces[min(i, j)] = joined(a, b)
+                del pieces[max(i, j)]
+                i = -1  # the joined piece may now stand over another: look at all again
+                break
+        i += 1
+    return pieces
+
+
+def _stacked(a, b, row_height):
+    """Whether a and b stand over one another: their columns overlap by at least half the
+    narrower one's width, and they are close (not a mark far above a digit)."""
+    overlap = min(a.right, b.right) - max(a.left, b.left)
+    return (overlap >= STACKED * min(a.width, b.width)
+            and _rows_gap(a, b) <= JOIN_GAP * row_height)
+
+
+def _rows_overlap(a, b):
+    return min(a.bottom, b.bottom) - max(a.top, b.top)
+
+
+def _join_fragments(pieces, row_height):
+    """(digits, unplaced): each fragment left joins the digit nearest beside it, if it belongs
+    to it (_belongs). Otherwise it is a digit of its own if it is tall enough (a small digit in
+    the row), or else a piece that cannot be placed."""
+    digits = [p for p in pieces if p.height >= WHOLE * row_height]
+    fragments = [p for p in pieces if p.height < WHOLE * row_height]
+    unplaced = []
+    for fragment in sorted(fragments, key=_size, reverse=True):
+        gap, i = min(((_gap(fragment, d), i) for i, d in enumerate(digits)), default=(None, None))
+        if gap is not None and _belongs(fragment, digits[i], gap, row_height):
+            digits[i] = joined(digits[i], fragment)
+        elif fragment.height >= OWN_DIGIT * row_height:
+            digits.append(fragment)
+        else:
+            unplaced.append(fragment)
+    return digits, unplaced
+
+
+def _belongs(fragment, digit, gap, row_height):
+    """Whether `fragment`, `gap` columns beside `digit`, is part of it: it overlaps the digit's
+    columns; or it is close, too small to be a digit itself, and the two make one digit's width;
+    or it nearly touches the digit (the bar of a 4 that stops short of its upright). A small
+    digit at an ordinary distance is no part of its neighbour, nor a mark far above or below."""
+    if _rows_gap(fragment, digit) > JOIN_GAP * row_height:
+        return False
+    if gap == 0:
+        return True
+    if joined(digit, fragment).width > DIGIT_WIDTH * row_height:
+        return False
+    small = fragment.height < OWN_DIGIT * row_height
+    return gap <= (JOIN_GAP if small else NEARLY_TOUCHING) * row_height
+
+
+def _size(piece):
+    return int(piece.mask.sum())
+
+
+def _gap(a, b):
+    """Columns between a and b (0 when their columns overlap)."""
+    return max(0, max(a.left, b.left) - min(a.right, b.right))
+
+
+def _rows_gap(a, b):
+    """Rows between a and b (0 when their rows overlap)."""
+    return max(0, -_rows_overlap(a, b))
+
+
+# --- digits that touch: the ways to cut them ------------------------------------------------------
+def _ways(digit, in_row):
+    """The ways to read `digit`: as one digit, then cut into 2, 3... digits, as many as its width
+    allows (each at least NARROWEST_IN_ROW or NARROWEST_ALONE times its height wide). Each count
+    is cut where the least ink crosses; in a row of digits, where touching is common, also
+    straight down at equal widths (two round digits that touch meet along a stretch of ink: the
+    least ink may be across one of them instead)."""
+    ways = [[digit]]
+    narrowest = NARROWEST_IN_ROW if in_row else NARROWEST_ALONE
+    most = min(MOST_TOUCHING, int(digit.width / (narrowest * digit.height)))
+    for count in range(2, most + 1):
+        for along_least_ink in (True, False)[: 2 if in_row else 1]:
+            parts = _cut(digit, count, along_least_ink)
+            if len(parts) == count and not any(_same(parts, way) for way in ways):
+                ways.append(parts)
+    return ways
+
+
+def _same(parts, way):
+    return len(parts) == len(way) and all(a.box == b.box for a, b in zip(parts, way))
+
+
+def _cut(digit, count, along_least_ink):
+    """`digit` cut into `count` digits of about equal width, each cut where the least ink
+    crosses (or straight down); fewer if a cut finds no ink on one side."""
+    parts, rest = [], digit
+    for n in range(count, 1, -1):  # cut off the leftmost of the `n` digits left, n-1 times
+        expected = rest.width / n  # in the rest's own columns
+        if along_least_ink:
+            path = _seam(rest.mask, expected)
+        else:
+            path = np.full(rest.height, round(expected))
+        left = rest.mask & (np.arange(rest.width)[None, :] < path[:, None])
+        if not left.any() or left.sum() == _size(rest):
+            break  # no ink on one side: nothing to cut
+        parts.append(piece(left, rest.top, rest.left))
+        rest = piece(rest.mask & ~left, rest.top, rest.left)
+    return parts + [rest]
+
+
+def _seam(mask, expected):
+    """Where to cut the ink `mask` near column `expected`: for each row, the column that starts
+    the right part.
+
+    The cut runs from top to bottom, a pixel per row, moving at most one column from row to row
+    (as seam carving does), within a sixth of the width of `expected` (a third of a digit's
+    width, for two), and crosses the least ink it can; among equal cuts, the nearest `expected`.
+    """
+    height, width = mask.shape
+    reach = max(1, round(width / 6))
+    lo, hi = max(0, round(expected) - reach), min(width, round(expected) + reach)
+    cost = mask[:, lo:hi] + 1e-3 * np.abs(np.arange(lo, hi) - expected) / reach
+    total = cost.copy()  # total[r, c]: the least cost of a cut from the top down to (r, c)
+    for r in range(1, height):
+        above = total[r - 1]  # the best of the three columns above: left, same, right
+        total[r] += np.minimum(above, np.minimum(np.r_[np.inf, above[:-1]],
+                                                 np.r_[above[1:], np.inf]))
+    columns = [int(np.argmin(total[-1]))]
+    for r in range(height - 2, -1, -1):  # back up, along the best of the three columns above
+        c = columns[-1]
+        columns.append(max(0, c - 1) + int(np.argmin(total[r, max(0, c - 1) : c + 2])))
+    return lo + np.array(columns[::-1])

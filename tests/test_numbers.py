@@ -1,0 +1,270 @@
+"""Reading a number: the ink split into digits (segment.py) on drawings the tests make, and what
+infer.py and the page answer for a number (number.py), with the LeNet-5 the tests train."""
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+import infer
+from drawings import box_digit, grey_arrays, ring, save, side_by_side
+from recognize_digits import cli, morphology
+from recognize_digits.images import ImageError
+from recognize_digits.inference import Predictor, prediction
+from recognize_digits.number import digit_inputs, reading
+from recognize_digits.preprocess import find_ink_in, preprocess
+from recognize_digits.segment import split_digits
+from recognize_digits.serve import DigitReader
+
+INFER_3 = "image/infer_3.png"
+
+
+def places_in(grey):
+    """segment.split_digits on a grey drawing: (places, unplaced)."""
+    return split_digits(find_ink_in(grey))
+
+
+def first_way_boxes(places):
+    return [[int(v) for v in ways[0][0].box] for ways in places]
+
+
+# --- connected components ---------------------------------------------------------------------
+
+
+def flood_fill_count(mask):
+    """The number of 8-connected pieces of a small mask, the slow and obvious way."""
+    seen, count = np.zeros_like(mask), 0
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        count, stack = count + 1, [start]
+        seen[start] = True
+        while stack:
+            y, x = stack.pop()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    p = (y + dy, x + dx)
+                    if 0 <= p[0] < mask.shape[0] and 0 <= p[1] < mask.shape[1] and mask[p] \
+                            and not seen[p]:
+                        seen[p] = True
+                        stack.append(p)
+    return count
+
+
+def test_connected_components_are_those_a_flood_fill_finds():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        mask = rng.random(tuple(rng.integers(1, 25, 2))) < rng.uniform(0.1, 0.6)
+        labels = morphology.label(mask)
+        assert labels.max() == flood_fill_count(mask)
+        assert ((labels > 0) == mask).all()
+        assert all(flood_fill_count(labels == n) == 1 for n in range(1, labels.max() + 1))
+
+
+# --- segmentation ------------------------------------------------------------------------------
+
+
+def test_digits_apart_are_found_left_to_right():
+    digits = [box_digit(d, 60, width=3) for d in (2, 0, 4, 7)]
+    places, unplaced = places_in(side_by_side(digits, gap=12))
+    assert unplaced == [] and len(places) == 4
+    boxes = first_way_boxes(places)
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # left to right
+    for left, top, right, bottom in boxes:
+        assert 40 <= bottom - top <= 50 and right - left <= 50  # one digit each (46 px tall)
+
+
+def test_digits_that_touch_are_cut_apart():
+    zero = ring(size=(50, 70), box=(2, 2, 47, 67), width=4, paper=255)
+    zeros = side_by_side([zero, zero], gap=-4, margin=0)  # the rings overlap
+    places, unplaced = places_in(side_by_side([box_digit(7, 70, width=4), zeros], gap=15))
+    assert unplaced == [] and len(places) == 2
+    ways = places[1]
+    assert len(ways[0]) == 1  # one wide digit, or two cut apart: the model chooses
+    cuts = [way[0].right - ways[0][0].left for way in ways if len(way) == 2]
+    assert any(abs(cut - 46) <= 3 for cut in cuts)  # where the rings meet, 46 px in
+
+
+def broken_five(size=60, width=3):
+    """A 5 whose flag is a stroke of its own, apart from the body."""
+    five = box_digit(5, size, width=width)
+    five[: size // 5, size // 3 :] = 255  # lift the flag off...
+    im = Image.fromarray(five)
+    ImageDraw.Draw(im).line((size // 2, 2, size - 8, 2), fill=0, width=width)  # ...draw it higher
+    return np.asarray(im)
+
+
+def broken_seven(size=60, width=3):
+    """A 7 whose bar does not touch its stem."""
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    draw.line((8, 8, size - 10, 8), fill=0, width=width)
+    draw.line((size - 12, 14, size // 3, size - 6), fill=0, width=width)
+    return np.asarray(im)
+
+
+def broken_four(size=60, width=3):
+    """A 4 in two strokes: an L down and across, and an upright that it stops short of."""
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    draw.line((12, 6, 12, 36, 38, 36), fill=0, width=width, joint="curve")
+    draw.line((42, 6, 42, size - 6), fill=0, width=width)
+    return np.asarray(im)
+
+
+@pytest.mark.parametrize("broken", [broken_five, broken_seven, broken_four])
+def test_a_digit_in_pieces_is_read_as_one(broken):
+    drawing = broken()
+    assert morphology.label(find_ink_in(drawing) > 0).max() == 2  # it is in two pieces
+    places, unplaced = places_in(side_by_side([drawing, box_digit(0, 60, width=3)], gap=14))
+    assert unplaced == [] and len(places) == 2
+    first, second = first_way_boxes(places)
+    assert first[2] < second[0]  # the pieces are the first digit, the 0 the second
+    assert first[2] - first[0] >= 25  # the whole digit, both its pieces
+
+
+def test_a_stray_mark_is_no_digit_and_named(tmp_path):
+    sheet = side_by_side([box_digit(d, 60, width=3) for d in (4, 2)], gap=12, margin=40)
+    sheet[6:16, 150:160] = 0  # a blot far from both digits (too big to be a speck of dust)
+    places, unplaced = places_in(sheet)
+    assert len(places) == 2 and len(unplaced) == 1
+    path = save(tmp_path, sheet, "stray.png")
+    with pytest.raises(ImageError) as err:
+        digit_inputs(path)
+    message = str(err.value)
+    assert message.startswith(f"{path} holds ink that is no digit") and "\n" not in message
+    assert "--digits one" in message
+
+
+def test_a_pattern_of_many_pieces_is_no_number():
+    dots = np.full((120, 400), 255, np.uint8)
+    dots[10:110:8, 10:390:8] = 0  # a grid of 13 x 48 dots, all alike
+    with pytest.raises(ImageError, match=r"holds \d+ pieces of ink, too many for a number"):
+        digit_inputs(io.BytesIO(png(dots)), name="dots.png")
+
+
+def png(grey):
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(grey_arrays, st.integers(0, 3))
+def test_any_image_gives_digits_or_a_one_line_error(array, digits):
+    if digits:  # or a row of box digits on the noise
+        row = side_by_side([box_digit(d, 30, width=2) for d in (2, 3, 5)[:digits]], gap=4)
+        array = np.minimum(np.resize(array, row.shape), row)
+    try:
+        inputs, places = digit_inputs(io.BytesIO(png(array)), name="random.png")
+    except ImageError as err:
+        assert "\n" not in str(err) and "random.png" in str(err)
+        return
+    assert inputs.shape[1:] == (1, 28, 28) and np.isfinite(inputs).all()
+    assert len(inputs) == sum(len(way) for ways in places for way in ways)
+
+
+# --- reading a number: infer.py's output ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def number_042(mnist_test, tmp_path_factory):
+    """042 written with MNIST test digits, dark on light, each 84 px tall: (path, the digits'
+    left edges on the sheet)."""
+    images, labels = mnist_test
+    digits = []
+    for d in (0, 4, 2):
+        white = ((images[np.flatnonzero(labels == d)[0], 0] + 1) * 127.5).round().astype(np.uint8)
+        big = Image.fromarray(255 - white).resize((84, 84), Image.Resampling.BICUBIC)
+        digits.append(np.asarray(big))
+    path = save(tmp_path_factory.mktemp("number"), side_by_side(digits, gap=10, margin=20),
+                "042.png")
+    return path, [20, 20 + 94, 20 + 188]
+
+
+@pytest.fixture(scope="module")
+def predictor(model_dir):
+    return Predictor(model_dir)
+
+
+def test_a_number_reads_with_its_digits_and_their_boxes(number_042, predictor):
+    path, lefts = number_042
+    inputs, places = digit_inputs(path)
+    result = reading(path, predictor(inputs), places, top_k=2)
+    assert result["number"] == "042" and isinstance(result["number"], str)
+    assert result["label"] is None and result["path"] == path
+    digits = result["digits"]
+    assert [d["label"] for d in digits] == [0, 4, 2]
+    assert result["probability"] == pytest.approx(np.prod([d["probability"] for d in digits]),
+                                                  abs=1e-5)
+    assert result["top_k"][0] == {"number": "042", "probability": result["probability"]}
+    assert len(result["top_k"]) == 2 and result["top_k"][1]["probability"] <= result["probability"]
+    for digit, left in zip(digits, lefts):
+        assert set(digit) == {"label", "probability", "top_k", "box"}
+        assert len(digit["top_k"]) == 2 and digit["top_k"][0]["label"] == digit["label"]
+        box_left, top, box_right, bottom = digit["box"]
+        assert left - 2 <= box_left < box_right <= left + 86 and 18 <= top < bottom <= 106
+    json.dumps(result)  # JSON-ready as it is
+
+
+def test_one_digit_reads_exactly_as_before(predictor, tmp_path):
+    for path in (INFER_3, save(tmp_path, ring())):
+        inputs, places = digit_inputs(path)
+        np.testing.assert_array_equal(inputs, preprocess(path))
+        before = prediction(path, predictor(preprocess(path))[0], 3)
+        assert reading(path, predictor(inputs), places, 3) == before
+
+
+def run_infer(capsys, *args):
+    """infer.py in this process: (exit status, stdout lines, stderr lines)."""
+    status = cli.run(infer.main, list(args), prog="infer.py")
+    out, err = capsys.readouterr()
+    return status, out.splitlines(), err.splitlines()
+
+
+def test_infer_prints_a_number_and_keeps_the_single_digit_line(number_042, model_dir, capsys):
+    path, _ = number_042
+    status, out, err = run_infer(capsys, path, INFER_3, "--model-dir", model_dir)
+    assert status == 0 and err == []
+    number_line, digit_line = out
+    assert number_line.startswith(f"Inference result of {path} is: 042 (0: ")
+    assert ", 4: " in number_line and ", 2: " in number_line and number_line.endswith("%)")
+    assert digit_line.startswith(f"Inference result of {INFER_3} is: 3 (")
+    assert digit_line.endswith("%)") and "top" not in digit_line
+
+    status, out, _ = run_infer(capsys, path, "--model-dir", model_dir, "--digits", "one")
+    line, = out
+    assert status == 0 and line.startswith(f"Inference result of {path} is: ")
+    assert len(line.split(" is: ")[1].split(" (")[0]) == 1  # one digit, the old way
+
+    status, out, _ = run_infer(capsys, path, INFER_3, "--model-dir", model_dir, "--json")
+    number, digit = map(json.loads, out)
+    assert number["number"] == "042" and len(number["digits"]) == 3
+    assert set(digit) == {"path", "label", "probability", "top_k"} and digit["label"] == 3
+
+
+def test_what_it_cannot_place_it_says_in_one_line(model_dir, tmp_path, capsys):
+    blank = save(tmp_path, np.full((60, 90), 230, np.uint8), "blank.png")
+    sheet = side_by_side([box_digit(d, 60, width=3) for d in (4, 2)], gap=12, margin=40)
+    sheet[6:16, 150:160] = 0
+    stray = save(tmp_path, sheet, "stray.png")
+    status, out, err = run_infer(capsys, blank, stray, "--model-dir", model_dir)
+    assert status == 1 and out == []
+    assert err == [f"infer.py: error: no digit found in {blank} (the image is blank).",
+                   err[1]]
+    assert err[1].startswith(f"infer.py: error: {stray} holds ink that is no digit")
+
+
+def test_the_page_gets_a_number_and_a_28x28_image_per_digit(number_042, predictor):
+    path, _ = number_042
+    with open(path, "rb") as f:
+        result = DigitReader(predictor, top_k=3)(f.read(), "042.png")
+    assert result["number"] == "042" and result["path"] == "042.png"
+    assert len(result["input"]) == 3
+    for png in result["input"]:
+        assert Image.open(io.BytesIO(base64.b64decode(png))).size == (28, 28)
