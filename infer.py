@@ -35,6 +35,7 @@ def parse_args(argv=None):
                         help="image files, folders (every image inside) or glob patterns")
     parser.add_argument("--model-dir", default=default_save_dir("cnn"),
                         help="folder written by train.py (default: %(default)s)")
+    cli.add_device_argument(parser, "run")
     parser.add_argument("--top-k", type=cli.top_k, default=1, metavar="K",
                         help="also show the K most likely digits with their probabilities (1-10)")
     parser.add_argument("--json", action="store_true",
@@ -47,8 +48,6 @@ def parse_args(argv=None):
                         help="auto: read the number written in each image, one digit or more "
                              "(default); one: read each image as a single digit (as "
                              "--preprocess book always does)")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
-                        help="where to run (default: gpu when Paddle has one, else cpu)")
     parser.add_argument("--batch-size", type=cli.positive_int, default=1000,
                         help="images per run of the predictor (default: 1000)")
     parser.add_argument("--serve", action="store_true",

@@ -69,8 +69,7 @@ def parse_args(argv=None):
                         help="continue the run checkpointed in --save-dir up to --epochs, with "
                              "its model, seed, batch size, learning rate, augmentation, moving "
                              "average and training-set size")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
-                        help="where to train (default: gpu when Paddle has one, else cpu)")
+    cli.add_device_argument(parser, "train")
     parser.add_argument("--log-interval", type=cli.positive_int, default=100,
                         help="print the training cost every this many batches (default: 100)")
     args = parser.parse_args(argv)

@@ -58,6 +58,12 @@ def top_k(text):
     return _number(text, int, lambda value: 1 <= value <= 10, "a whole number from 1 to 10")
 
 
+def add_device_argument(parser, verb):
+    """--device {cpu,gpu}, which train.py and infer.py share (device.default_device when unset)."""
+    parser.add_argument("--device", choices=["cpu", "gpu"], default=None,
+                        help=f"where to {verb} (default: gpu when Paddle has one, else cpu)")
+
+
 def run(main, argv=None, prog=None):
     """Run `main(argv)` and turn our errors and Ctrl-C into one line and an exit status.
 

@@ -204,21 +204,23 @@ function showAnswer(answer) {
 }
 
 function bar(guess) {
-  const item = document.createElement('li');
-  const label = document.createElement('span');
-  const track = document.createElement('span');
-  const fill = document.createElement('span');
-  const value = document.createElement('span');
-  label.textContent = guess.number ?? guess.label; // a number's top_k lists numbers
-  track.className = 'track';
-  fill.className = 'fill';
+  // One row of the top 3: the digit (or number), a bar as long as its probability, the percentage.
+  const fill = element('span', 'fill');
   fill.style.display = 'block';
   fill.style.width = percent(guess.probability);
-  value.className = 'percent';
-  value.textContent = percent(guess.probability);
+  const track = element('span', 'track');
   track.append(fill);
-  item.append(label, track, value);
+  const item = element('li');
+  item.append(element('span', '', guess.number ?? guess.label), track,
+              element('span', 'percent', percent(guess.probability)));
   return item;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
 function percent(p) {
