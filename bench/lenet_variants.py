@@ -19,12 +19,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import recognize_digits  # noqa: E402,F401
-import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import models, training  # noqa: E402
+from steps import StepTimer, alternately, random_batch, ratio_summary  # noqa: E402
+from recognize_digits import models  # noqa: E402
 from speed import lenet_as_first_built  # noqa: E402
 
 
@@ -77,26 +77,9 @@ VARIANTS = {
 
 
 def training_run(build):
+    """A StepTimer for a LeNet-5 from `build`, on a fixed batch of random images."""
     paddle.seed(0)
-    model = build()
-    optimizer = training.optimizer_program(model.parameters())
-    rng = np.random.default_rng(0)
-    x = paddle.to_tensor(rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32"))
-    y = paddle.to_tensor(rng.integers(0, 10, 64))
-    model.train()
-
-    def run(n):
-        start = time.perf_counter()
-        for _ in range(n):
-            cost, _ = training.train_program(model, x, y, with_accuracy=False)
-            cost.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-        float(cost)
-        return 64 * n / (time.perf_counter() - start)
-
-    run(5)
-    return run
+    return StepTimer(build(), random_batch())
 
 
 def pool_ms(pool, repeats=50):
@@ -118,16 +101,12 @@ def main():
                        ("reshape + max", ReshapeMax())):
         print(f"   {name:18s} {statistics.median(pool_ms(pool) for _ in range(3)):.2f} ms")
     print("\n2. LeNet-5 training, steps of 64, alternately (5 rounds of 40 steps)")
-    runs = {name: training_run(build) for name, build in VARIANTS.items()}
-    speeds = {name: [] for name in runs}
-    for _ in range(5):
-        for name, run in runs.items():
-            speeds[name].append(run(40))
+    speeds = alternately({name: training_run(build) for name, build in VARIANTS.items()}, 40,
+                         rounds=5)
     first = speeds[next(iter(speeds))]
     for name, values in speeds.items():
-        ratios = [v / f for v, f in zip(values, first)]
         print(f"   {name:44s} {statistics.median(values):6,.0f} images/s  "
-              f"x{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
+              f"x{ratio_summary(values, first)}")
 
 
 if __name__ == "__main__":

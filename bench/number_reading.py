@@ -33,14 +33,12 @@ from recognize_digits import cli, data, morphology  # noqa: E402
 from recognize_digits.images import ImageError, open_image  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.number import digit_inputs, reading  # noqa: E402
+from real_digits import add_model_and_data_arguments  # noqa: E402
 
 
 def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
-    parser.add_argument("--digits", default="../shared/digits",
-                        help="folder of digit images named <label>_<writer>_*.png")
-    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+    add_model_and_data_arguments(parser)
     parser.add_argument("--count", type=cli.positive_int, default=300,
                         help="numbers of each kind (default: %(default)s)")
     parser.add_argument("--seed", type=cli.seed, default=13)

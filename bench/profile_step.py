@@ -18,10 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle)
-import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
 from machine import describe  # noqa: E402
+from steps import StepTimer, random_batch  # noqa: E402
 from recognize_digits import models, training  # noqa: E402
 from speed import lenet_as_first_built  # noqa: E402
 
@@ -43,18 +43,7 @@ def main():
     forward = training.train_program
     if args.to_static:
         forward = paddle.jit.to_static(training.train_program, full_graph=True)
-    rng = np.random.default_rng(0)
-    images = paddle.to_tensor(rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32"))
-    labels = paddle.to_tensor(rng.integers(0, 10, 64))
-
-    def step():
-        cost, _ = forward(model, images, labels, with_accuracy=False)
-        cost.backward()
-        optimizer.step()
-        optimizer.clear_grad()
-
-    for _ in range(5):
-        step()
+    step = StepTimer(model, random_batch(), optimizer=optimizer, forward=forward).step  # 5 warm-up
     with tempfile.TemporaryDirectory() as tmp:
         prof = profiler.Profiler(targets=[profiler.ProfilerTarget.CPU],
                                  on_trace_ready=profiler.export_chrome_tracing(tmp))

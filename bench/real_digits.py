@@ -27,12 +27,17 @@ from recognize_digits.number import digit_inputs, reading  # noqa: E402
 from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
 
 
-def main(argv=None):
-    parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
+def add_model_and_data_arguments(parser):
+    """--model-dir, --digits and --mnist-dir, which bench/number_reading.py takes too."""
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
     parser.add_argument("--digits", default="../shared/digits",
-                        help="folder of digit images named <label>_*.png")
+                        help="folder of digit images named <label>_<writer>_*.png")
     parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+
+
+def main(argv=None):
+    parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
+    add_model_and_data_arguments(parser)
     args = parser.parse_args(argv)
 
     predictor = Predictor(args.model_dir)

@@ -30,10 +30,10 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 import recognize_digits  # noqa: E402,F401
-import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
 from recognize_digits import data, inference, models, readers, training  # noqa: E402
+from steps import StepTimer, alternately, fixed_batch, ratio_summary  # noqa: E402
 
 LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
 
@@ -41,24 +41,7 @@ LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counte
 def paddle_steps(model, images, labels, ema_decay=0.0):
     """A function that runs n training steps of 64 (train.py's step) and returns images/s; with
     `ema_decay`, each step also updates the moving average."""
-    optimizer = training.optimizer_program(model.parameters())
-    ema = training.ExponentialMovingAverage(model, ema_decay)
-    x, y = paddle.to_tensor(images[:64]), paddle.to_tensor(labels[:64])
-    model.train()
-
-    def run(n):
-        start = time.perf_counter()
-        for _ in range(n):
-            cost, _ = training.train_program(model, x, y, with_accuracy=False)
-            cost.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-            ema.update()
-        float(cost)
-        return 64 * n / (time.perf_counter() - start)
-
-    run(10)  # warm up
-    return run
+    return StepTimer(model, fixed_batch(images, labels), ema_decay=ema_decay, warm_up=10)
 
 
 def lenet_as_first_built():
@@ -121,16 +104,6 @@ def torch_steps(name, images, labels):
 
     run(10)
     return run
-
-
-def alternately(runs, steps, rounds=3):
-    """Time each of `runs` (name -> run(n) returning images/s) for `steps` steps, one after the
-    other, `rounds` times over: a busy machine then slows them all alike. Returns name -> speeds."""
-    speeds = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            speeds[name].append(run(steps))
-    return speeds
 
 
 def main():
@@ -216,11 +189,9 @@ def main():
         paddle.seed(0)
         speeds = alternately({"paddle": paddle_steps(models.build(name), images, labels),
                               "torch": torch_steps(name, images, labels)}, steps[name])
-        ratios = [p / t for p, t in zip(speeds["paddle"], speeds["torch"])]
         print(f"   {name:8s} PyTorch {statistics.median(speeds['torch']):9,.0f} images/s, Paddle "
               f"{statistics.median(speeds['paddle']):9,.0f} images/s: Paddle / PyTorch = "
-              f"{statistics.median(ratios):.2f} (median of 3 alternations, spread "
-              f"{min(ratios):.2f}-{max(ratios):.2f})")
+              f"{ratio_summary(speeds['paddle'], speeds['torch'])}")
 
 
 if __name__ == "__main__":

@@ -36,34 +36,12 @@ import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
 from machine import describe  # noqa: E402
+from steps import StepTimer, alternately, random_batch, ratio_summary  # noqa: E402
 from recognize_digits import models, training  # noqa: E402
-
-rng = np.random.default_rng(0)
-IMAGES = rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32")
-LABELS = rng.integers(0, 10, 64)
-
-
-def paddle_step(model, optimizer, ema, forward=training.train_program):
-    x, y = paddle.to_tensor(IMAGES), paddle.to_tensor(LABELS)
-
-    def step():
-        cost, _ = forward(model, x, y, with_accuracy=False)
-        cost.backward()
-        optimizer.step()
-        optimizer.clear_grad()
-        ema.update()
-        return cost
-
-    return step
-
 
 def paddle_operators_per_step(name, ema_decay, steps=10):
     paddle.seed(0)
-    model = models.build(name)
-    step = paddle_step(model, training.optimizer_program(model.parameters()),
-                       training.ExponentialMovingAverage(model, ema_decay))
-    for _ in range(3):
-        step()
+    step = StepTimer(models.build(name), random_batch(), ema_decay=ema_decay, warm_up=3).step
     with tempfile.TemporaryDirectory() as tmp:
         prof = profiler.Profiler(targets=[profiler.ProfilerTarget.CPU],
                                  on_trace_ready=profiler.export_chrome_tracing(tmp))
@@ -85,7 +63,8 @@ def torch_operators_per_step(name, steps=10):
 
     net = NETWORKS[name]()
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-    x, y = torch.from_numpy(IMAGES), torch.from_numpy(LABELS)
+    images, labels = next(random_batch())  # the same batch as Paddle's
+    x, y = torch.from_numpy(images.numpy()), torch.from_numpy(labels.numpy())
 
     def step():
         loss = torch.nn.functional.cross_entropy(net(x), y)
@@ -108,56 +87,27 @@ def torch_operators_per_step(name, steps=10):
                 for e in events) + len(backward)) / steps
 
 
-def timed(step):
-    def run(n):
-        start = time.perf_counter()
-        for _ in range(n):
-            cost = step()
-        float(cost)
-        return 64 * n / (time.perf_counter() - start)
-
-    run(5)
-    return run
-
-
-def alternately(runs, steps, rounds=5):
-    speeds = {key: [] for key in runs}
-    for _ in range(rounds):
-        for key, run in runs.items():
-            speeds[key].append(run(steps))
-    return speeds
-
-
 def to_static_runs(name):
-    def run_with(forward):
+    """Timers of the step with the forward pass and cost in the dynamic graph and by to_static."""
+    runs = {}
+    for how, forward in (("dynamic graph", training.train_program),
+                         ("to_static", paddle.jit.to_static(training.train_program,
+                                                            full_graph=True))):
         paddle.seed(0)
-        model = models.build(name)
-        return timed(paddle_step(model, training.optimizer_program(model.parameters()),
-                                 training.ExponentialMovingAverage(model, 0), forward))
-
-    return {"dynamic graph": run_with(training.train_program),
-            "to_static": run_with(paddle.jit.to_static(training.train_program, full_graph=True))}
+        runs[how] = StepTimer(models.build(name), random_batch(), forward=forward)
+    return runs
 
 
 def adam_runs(name):
-    def run_with(multi_tensor):
+    """Timers of the step with one adam_ per parameter (False) and one merged_adam_ (True)."""
+    runs = {}
+    for multi_tensor in (False, True):
         paddle.seed(0)
         model = models.build(name)
         optimizer = paddle.optimizer.Adam(0.001, parameters=model.parameters(),
                                           use_multi_tensor=multi_tensor)
-        step = paddle_step(model, optimizer, training.ExponentialMovingAverage(model, 0))
-
-        def run(n):
-            start = time.perf_counter()
-            for _ in range(n):
-                cost = step()
-            float(cost)
-            return 64 * n / (time.perf_counter() - start)
-
-        run(5)
-        return run, model, step
-
-    return {multi: run_with(multi) for multi in (False, True)}
+        runs[multi_tensor] = StepTimer(model, random_batch(), optimizer=optimizer)
+    return runs
 
 
 def ema_update_ms(model, repeats=300):
@@ -207,21 +157,15 @@ def main():
         print("   PyTorch is not installed")
 
     print("\n2. Adam: one adam_ per parameter against one merged_adam_ (use_multi_tensor=True)")
-    runs = adam_runs(name)
-    speeds = {multi: [] for multi in runs}
-    for _ in range(5):
-        for multi, (run, _, _) in runs.items():
-            speeds[multi].append(run(300 if name != "cnn" else 30))
-    ratios = [b / a for a, b in zip(speeds[False], speeds[True])]
+    speeds = alternately(adam_runs(name), 300 if name != "cnn" else 30, rounds=5)
     print(f"   adam_ per parameter {statistics.median(speeds[False]):9,.0f} images/s, merged_adam_ "
-          f"{statistics.median(speeds[True]):9,.0f}: x{statistics.median(ratios):.2f} "
-          f"(median of 5, "
-          f"spread {min(ratios):.2f}-{max(ratios):.2f})")
-    for multi, (_, model, step) in adam_runs(name).items():
-        for _ in range(30):
-            step()
-        runs[multi] = [p.numpy() for p in model.parameters()]
-    difference = max(float(np.abs(a - b).max()) for a, b in zip(runs[False], runs[True]))
+          f"{statistics.median(speeds[True]):9,.0f}: x{ratio_summary(speeds[True], speeds[False])}")
+    weights = {}
+    for multi, timer in adam_runs(name).items():  # fresh, equal weights; 30 steps each way
+        for _ in range(30 - 5):  # the timer's 5 warm-up steps are the first 5
+            timer.step()
+        weights[multi] = [p.numpy() for p in timer.model.parameters()]
+    difference = max(float(np.abs(a - b).max()) for a, b in zip(weights[False], weights[True]))
     print(f"   largest difference of the weights after 30 steps: {difference:.1e}")
 
     print("\n3. The moving average's update alone, ms")
@@ -232,12 +176,10 @@ def main():
         print(f"   {how:48s} {ms:.3f} ms ({ms / step_ms:.0%} of a step without it)")
 
     print("\n4. The forward pass and cost by paddle.jit.to_static, against the dynamic graph")
-    speeds = alternately(to_static_runs(name), 300 if name != "cnn" else 30)
-    ratios = [s / d for d, s in zip(speeds["dynamic graph"], speeds["to_static"])]
+    speeds = alternately(to_static_runs(name), 300 if name != "cnn" else 30, rounds=5)
     print(f"   dynamic graph {statistics.median(speeds['dynamic graph']):9,.0f} images/s, "
-          f"to_static "
-          f"{statistics.median(speeds['to_static']):9,.0f}: x{statistics.median(ratios):.2f} "
-          f"(median of 5, spread {min(ratios):.2f}-{max(ratios):.2f})")
+          f"to_static {statistics.median(speeds['to_static']):9,.0f}: "
+          f"x{ratio_summary(speeds['to_static'], speeds['dynamic graph'])}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -25,37 +24,30 @@ sys.path.insert(0, os.path.dirname(HERE))
 import recognize_digits  # noqa: E402,F401
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, models, readers, training  # noqa: E402
+from steps import StepTimer, alternately, pipeline_batches, ratio_summary  # noqa: E402
+from recognize_digits import data, models  # noqa: E402
+
+
+class ThreadedStepTimer(StepTimer):
+    """A StepTimer whose steps run with `threads` intra-op threads (1 again between rounds)."""
+
+    def __init__(self, threads, *args, **kwargs):
+        self.threads = threads
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, n):
+        paddle.base.core.set_num_threads(self.threads)
+        try:
+            return super().__call__(n)
+        finally:
+            paddle.base.core.set_num_threads(1)
 
 
 def training_run(name, images, labels, augment, threads):
-    """A function that trains `name` for n steps of 64 with `threads` intra-op threads, batches
-    from train.py's pipeline, and returns images/s."""
+    """Train `name` on train.py's input pipeline with `threads` intra-op threads: a timer."""
     paddle.seed(0)
-    model = models.build(name)
-    optimizer = training.optimizer_program(model.parameters())
-    model.train()
-    epoch = [0]
-
-    def run(n):
-        paddle.base.core.set_num_threads(threads)
-        epoch[0] += 1
-        batches = iter(readers.TrainingBatches(images, labels, 64, 0, epoch[0], augment))
-        start = time.perf_counter()
-        for _ in range(n):
-            x, y = next(batches)
-            cost, _ = training.train_program(model, paddle.to_tensor(x), paddle.to_tensor(y),
-                                             with_accuracy=False)
-            cost.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-        float(cost)
-        speed = 64 * n / (time.perf_counter() - start)
-        paddle.base.core.set_num_threads(1)
-        return speed
-
-    run(10)  # warm up
-    return run
+    return ThreadedStepTimer(threads, models.build(name),
+                             pipeline_batches(images, labels, augment), warm_up=10)
 
 
 def main():
@@ -73,16 +65,11 @@ def main():
         for augment in (False, True):
             runs = {threads: training_run(name, images, labels, augment, threads)
                     for threads in (1, 2)}
-            speeds = {threads: [] for threads in runs}
-            for _ in range(args.rounds):
-                for threads, run in runs.items():
-                    speeds[threads].append(run(steps[name]))
-            ratios = [two / one for one, two in zip(speeds[1], speeds[2])]
+            speeds = alternately(runs, steps[name], rounds=args.rounds)
             print(f"{name:4s} augmentation {'on ' if augment else 'off'}: 1 thread "
                   f"{statistics.median(speeds[1]):8,.0f} images/s, 2 threads "
-                  f"{statistics.median(speeds[2]):8,.0f}: 2 / 1 = {statistics.median(ratios):.2f} "
-                  f"(median of {args.rounds}, spread {min(ratios):.2f}-{max(ratios):.2f})",
-                  flush=True)
+                  f"{statistics.median(speeds[2]):8,.0f}: 2 / 1 = "
+                  f"{ratio_summary(speeds[2], speeds[1])}", flush=True)
 
 
 if __name__ == "__main__":

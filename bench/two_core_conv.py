@@ -14,7 +14,6 @@ ones made by a background thread, LeNet-5's default), both models alternately, 5
 import os
 import statistics
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,7 +26,8 @@ import paddle.nn.functional as F  # noqa: E402
 from paddle import _C_ops, nn  # noqa: E402
 from paddle.autograd import PyLayer  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, models, readers, training  # noqa: E402
+from steps import StepTimer, alternately, pipeline_batches, ratio_summary  # noqa: E402
+from recognize_digits import data, models  # noqa: E402
 
 SECOND_CORE = ThreadPoolExecutor(max_workers=1)
 CONV = ([1, 1], [0, 0], "EXPLICIT", [1, 1], 1, "NCHW")  # stride, padding, ..., groups, layout
@@ -67,28 +67,9 @@ def two_core_lenet():
 
 
 def training_run(build, images, labels, augment):
+    """A StepTimer for a LeNet-5 from `build`, on train.py's input pipeline."""
     paddle.seed(0)
-    model = build()
-    optimizer = training.optimizer_program(model.parameters())
-    model.train()
-    epoch = [0]
-
-    def run(n):
-        epoch[0] += 1
-        batches = iter(readers.TrainingBatches(images, labels, 64, 0, epoch[0], augment))
-        start = time.perf_counter()
-        for _ in range(n):
-            x, y = next(batches)
-            cost, _ = training.train_program(model, paddle.to_tensor(x), paddle.to_tensor(y),
-                                             with_accuracy=False)
-            cost.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-        float(cost)
-        return 64 * n / (time.perf_counter() - start)
-
-    run(5)
-    return run
+    return StepTimer(build(), pipeline_batches(images, labels, augment))
 
 
 def main():
@@ -109,15 +90,10 @@ def main():
         runs = {"one core (SimpleImgConvPool)": training_run(
                     models.convolutional_neural_network, images, labels, augment),
                 "convolutions on two cores": training_run(two_core_lenet, images, labels, augment)}
-        speeds = {name: [] for name in runs}
-        for _ in range(5):
-            for name, run in runs.items():
-                speeds[name].append(run(60))
-        one, both = speeds.values()
-        ratios = [b / a for a, b in zip(one, both)]
+        one, both = alternately(runs, 60, rounds=5).values()
         print(f"augmentation {'on ' if augment else 'off'}: one core {statistics.median(one):6,.0f} "
-              f"images/s, two {statistics.median(both):6,.0f}: x{statistics.median(ratios):.2f} "
-              f"(median of 5, spread {min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+              f"images/s, two {statistics.median(both):6,.0f}: x{ratio_summary(both, one)}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""The timed training step the speed benchmarks share: train.py's step, n times, in images/s.
+
+    timer = StepTimer(models.build("cnn"), fixed_batch(images, labels))
+    speeds = alternately({"ours": timer, "theirs": other_timer}, steps=100)  # name -> images/s
+    print(ratio_summary(speeds["ours"], speeds["theirs"]))   # 1.12 (median of 3, spread 1.04-1.21)
+
+Timing two ways alternately in one process, A B A B ..., lets a busy machine slow both alike, so
+that their ratio holds where their images/s do not.
+"""
+
+import itertools
+import statistics
+import time
+
+import numpy as np
+import paddle
+
+from recognize_digits import readers, training
+
+
+class StepTimer:
+    """`timer(n)`: images/s over n more training steps of 64, each the step train.py's train()
+    takes (train_program, backward, Adam, the moving average's update), on `batches` (an endless
+    iterator of (images, labels) tensors). A few steps are run first, untimed, to warm up."""
+
+    def __init__(self, model, batches, optimizer=None, ema_decay=0.0,
+                 forward=training.train_program, warm_up=5):
+        self.model, self.batches, self.forward = model, batches, forward
+        self.optimizer = optimizer or training.optimizer_program(model.parameters())
+        self.ema = training.ExponentialMovingAverage(model, ema_decay)
+        model.train()
+        self(warm_up)
+
+    def step(self):
+        """One training step; returns its cost (a tensor: reading it waits for the step)."""
+        images, labels = next(self.batches)
+        cost, _ = self.forward(self.model, images, labels, with_accuracy=False)
+        cost.backward()
+        self.optimizer.step()
+        self.optimizer.clear_grad()
+        self.ema.update()
+        return cost
+
+    def __call__(self, n):
+        start = time.perf_counter()
+        for _ in range(n):
+            cost = self.step()
+        float(cost)  # the steps run asynchronously on a GPU: wait for the last one
+        return 64 * n / (time.perf_counter() - start)
+
+
+def fixed_batch(images, labels):
+    """The first 64 images and labels as tensors, over and over: the step alone, no input."""
+    return itertools.repeat((paddle.to_tensor(images[:64]), paddle.to_tensor(labels[:64])))
+
+
+def random_batch(seed=0):
+    """fixed_batch of 64 random images in [-1, 1] and random labels: no MNIST needed."""
+    rng = np.random.default_rng(seed)
+    return fixed_batch(rng.uniform(-1, 1, (64, 1, 28, 28)).astype("float32"),
+                       rng.integers(0, 10, 64))
+
+
+def pipeline_batches(images, labels, augment):
+    """train.py's input pipeline (readers.TrainingBatches), epoch after epoch, as tensors."""
+    for epoch in itertools.count():
+        for x, y in readers.TrainingBatches(images, labels, 64, 0, epoch, augment):
+            yield paddle.to_tensor(x), paddle.to_tensor(y)
+
+
+def alternately(runs, steps, rounds=3):
+    """Time each of `runs` (name -> run(n) returning images/s) for `steps` steps, one after the
+    other, `rounds` times over. Returns name -> [images/s of each round]."""
+    speeds = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            speeds[name].append(run(steps))
+    return speeds
+
+
+def ratio_summary(numerators, denominators):
+    """`1.12 (median of 3, spread 1.04-1.21)`: the ratios of two runs' speeds, round by round."""
+    ratios = [a / b for a, b in zip(numerators, denominators)]
+    return (f"{statistics.median(ratios):.2f} (median of {len(ratios)}, spread "
+            f"{min(ratios):.2f}-{max(ratios):.2f})")
