@@ -2,6 +2,7 @@
 
 import os
 import platform
+import warnings
 
 
 def cpu_model():
@@ -16,7 +17,11 @@ def cpu_model():
 
 
 def describe():
-    import paddle
+    # Not `import recognize_digits` (which quiets Paddle) here: on an AMD CPU it also sets
+    # MKL_DEBUG_CPU_TYPE, which bench/train_wall.py's run of an earlier commit must not inherit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Paddle's import-time remark on ccache
+        import paddle
 
     return (f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
             f"Python {platform.python_version()}, Paddle {paddle.__version__}")
