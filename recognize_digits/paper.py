@@ -21,6 +21,7 @@ MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of black-to-white (1
 MIN_SNR = 4.0  # ...and by 4 times the paper's own noise (texture, sensor noise, JPEG artefacts)
 MIN_DIGIT = 0.04  # a digit smaller than 4% of the image is a speck of dust, not a digit...
 MIN_DIGIT_PIXELS = 6  # ...and so is one less than 6 pixels tall and wide: it cannot be read
+INK_PERCENTILE = 50  # the ink is scaled so that this percentile of it is full white (1.0)
 KEEP_BLOB = 0.1  # keep the blobs of ink with at least 10% of the largest blob's ink
 BLOB_CELLS = 64  # blobs are found on a grid of at most 64x64 cells: pieces closer than a cell join
 LINE_EDGE = 0.02  # a straight run of ink from edge to edge (give or take 2% at each end)...
@@ -159,9 +160,11 @@ def _find_digit(ink, noise, mask):
     if region is None:
         return None
     region &= ~lines
-    # Scale so that typical ink is 1 (MNIST's strokes are saturated), paper noise 0.
+    # Scale so that typical ink is 1 (MNIST's strokes are saturated), paper noise 0. The median:
+    # a higher percentile changes MNIST's own digits less, but follows a JPEG's ringing around
+    # the strokes (docs/real_digits.md, "MNIST's own digits").
     floor = 2 * noise
-    full = max(np.median(ink[mask & region]), floor + MIN_CONTRAST)
+    full = max(np.percentile(ink[mask & region], INK_PERCENTILE), floor + MIN_CONTRAST)
     soft = np.clip((ink - floor) / (full - floor), 0, 1) * region
     # What is left must be big enough to be a digit: a few stray pixels, scaled up to fill the
     # 20x20 box, would become a solid white block.
