@@ -36,14 +36,14 @@ def stroke_width(grey):
     return preprocess._stroke_width(digit) * preprocess.BOX / max(digit.shape)
 
 
-def main():
+def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
     parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
     parser.add_argument("--count", type=int, default=20000, help="training digits (default 20000)")
     parser.add_argument("--stroke-band", type=float, nargs=2, metavar=("MIN", "MAX"))
     parser.add_argument("--ink-percentile", type=float)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.stroke_band:
         preprocess.STROKE_MIN, preprocess.STROKE_MAX = args.stroke_band
     if args.ink_percentile is not None:
@@ -78,4 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))
