@@ -11,7 +11,8 @@ random sample of --count), so that the test set stays for the final check (bench
   these percentiles);
 - how many digits the stroke-width step changes, and how much to_mnist changes a digit on average
   (sum of absolute differences, pixels in [0, 1]);
-- the model's accuracy on the raw digits and through to_mnist: digits lost and won.
+- the model's accuracy on the raw digits and through to_mnist: digits lost and won; and through
+  the ink step alone (finding the ink, without the stroke width and the scaling).
 
 --stroke-band and --ink-percentile try other settings (preprocess.STROKE_MIN/MAX,
 paper.INK_PERCENTILE) in this process only.
@@ -30,9 +31,8 @@ from recognize_digits import cli, data, paper, preprocess  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 
 
-def stroke_width(grey):
-    """A digit's stroke width as to_mnist's step 4 measures it: on the crop, scaled to 20x20."""
-    digit = paper.crop(preprocess.find_ink_in(grey))
+def stroke_width(digit):
+    """The stroke width of a cropped digit's ink as to_mnist's step 4 measures it, at 20x20."""
     return preprocess._stroke_width(digit) * preprocess.BOX / max(digit.shape)
 
 
@@ -54,7 +54,8 @@ def main(argv=None):
     grey, labels = grey[pick], labels[pick]
     print(f"Machine: {describe()}; {len(grey):,} MNIST training digits")
 
-    widths = np.array([stroke_width(g) for g in grey])
+    inks = [paper.crop(preprocess.find_ink_in(g)) for g in grey]  # to_mnist's steps 1-3
+    widths = np.array([stroke_width(ink) for ink in inks])
     shown = [0.5, 1, 5, 50, 95, 99, 99.5]
     print("stroke width at 20x20, percentiles "
           + ", ".join(f"{p:g}: {w:.2f}" for p, w in zip(shown, np.percentile(widths, shown))))
@@ -70,11 +71,23 @@ def main(argv=None):
           f"{np.count_nonzero(change > 5):,} digits by more than 5")
 
     predictor = Predictor(args.model_dir)
-    before = predictor(raw[:, None] * 2 - 1).argmax(axis=1) == labels
-    after = predictor(ours[:, None] * 2 - 1).argmax(axis=1) == labels
-    lost, won = np.count_nonzero(before & ~after), np.count_nonzero(~before & after)
+    before = reads_right(predictor, raw, labels)
+    after = reads_right(predictor, ours, labels)
     print(f"model: {100 * before.mean():.2f}% raw, {100 * after.mean():.2f}% through to_mnist: "
-          f"{lost} lost, {won} won ({won - lost:+d})")
+          + lost_and_won(before, after))
+    ink_only = np.stack([preprocess._centre_by_mass(ink) for ink in inks])
+    print("  the ink step alone (paper.find_ink, then cropped and centred, not scaled): "
+          + lost_and_won(before, reads_right(predictor, ink_only, labels)))
+
+
+def reads_right(predictor, digits, labels):
+    """Which of the digits ([N, 28, 28] in [0, 1]) the model names right."""
+    return predictor(digits[:, None] * 2 - 1).argmax(axis=1) == labels
+
+
+def lost_and_won(before, after):
+    lost, won = np.count_nonzero(before & ~after), np.count_nonzero(~before & after)
+    return f"{lost} lost, {won} won ({won - lost:+d})"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from drawings import (assert_mnist_like, box_digit, box_size, centre_of_mass, ch
                       grey_arrays, ring, save, seven)
 from recognize_digits import morphology
 from recognize_digits.images import ImageError
+from recognize_digits.paper import find_ink
 from recognize_digits.preprocess import STROKE_MAX, STROKE_MIN, _stroke_width, preprocess, to_mnist
 
 
@@ -100,6 +101,20 @@ def test_mnist_like_input_comes_through_unchanged():
     x = np.zeros((28, 28), np.uint8)
     x[top : top + 20, left : left + 14] = np.asarray(digit)
     np.testing.assert_allclose(to_mnist(x), x / 255.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("fading", [True, False])
+def test_a_stroke_that_fades_in_the_middle_is_kept_whole_and_a_speck_is_not(fading):
+    # Some of MNIST's strokes fade in the middle (a 2 whose lower bar hangs on by fainter
+    # pixels): the piece past the fade holds little ink, but it is the digit's. The same piece
+    # with clean paper between is a speck.
+    x = np.zeros((28, 28), np.float32)
+    x[3:21, 13:15] = 1.0  # the stroke: 36 pixels of full ink
+    x[21:24, 14] = 0.25 if fading else 0.0  # fainter than Otsu's threshold, far above the paper
+    x[24:26, 14] = 1.0  # the piece past the fade: 2 pixels, under a tenth of the stroke's ink
+    ink = find_ink(x)
+    assert ink[3:21, 13:15].min() == 1.0
+    assert (ink[24:26, 14].min() == 1.0) if fading else (ink[24:26, 14].max() == 0.0)
 
 
 def test_lighting_paper_texture_and_a_ruled_line_do_not_become_ink():
