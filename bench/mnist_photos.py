@@ -47,12 +47,12 @@ def photo(digit, rng):
 def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
-    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    grey, labels = data.load_mnist("test", args.mnist_dir, raw=True)
+    grey, labels = data.load_mnist("test", args.data_dir, raw=True)
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(grey), min(args.count, len(grey)), replace=False)
     grey, labels = grey[pick].reshape(-1, 28, 28), labels[pick]

@@ -39,7 +39,7 @@ def stroke_width(digit):
 def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
-    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
     parser.add_argument("--count", type=int, default=20000, help="training digits (default 20000)")
     parser.add_argument("--stroke-band", type=float, nargs=2, metavar=("MIN", "MAX"))
     parser.add_argument("--ink-percentile", type=float)
@@ -49,7 +49,7 @@ def main(argv=None):
     if args.ink_percentile is not None:
         paper.INK_PERCENTILE = args.ink_percentile
 
-    grey, labels = data.load_mnist("train", args.mnist_dir, raw=True)
+    grey, labels = data.load_mnist("train", args.data_dir, raw=True)
     pick = np.random.default_rng(1).choice(len(grey), min(args.count, len(grey)), replace=False)
     grey, labels = grey[pick], labels[pick]
     print(f"Machine: {describe()}; {len(grey):,} MNIST training digits")

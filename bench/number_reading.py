@@ -48,7 +48,7 @@ def main(argv=None):
     predictor = Predictor(args.model_dir)
     rng = np.random.default_rng(args.seed)
     kinds = {"real digits": real_writers(args.digits), "MNIST test digits": mnist_writers(
-        args.mnist_dir, rng)}
+        args.data_dir, rng)}
     print(f"python bench/number_reading.py --model-dir {args.model_dir} --digits {args.digits} "
           f"--count {args.count} --seed {args.seed}")
     with tempfile.TemporaryDirectory() as scratch:

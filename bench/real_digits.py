@@ -28,11 +28,11 @@ from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
 
 
 def add_model_and_data_arguments(parser):
-    """--model-dir, --digits and --mnist-dir, which bench/number_reading.py takes too."""
+    """--model-dir, --digits and --data-dir, which bench/number_reading.py takes too."""
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
     parser.add_argument("--digits", default="../shared/digits",
                         help="folder of digit images named <label>_<writer>_*.png")
-    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
 
 
 def main(argv=None):
@@ -59,9 +59,9 @@ def main(argv=None):
     paths = [os.path.join(args.digits, f) for f in files]
     print("  auto: " + as_numbers(paths, labels, predictor, "real digits"))
 
-    images, test_labels = data.load_mnist("test", args.mnist_dir, download=False)
+    images, test_labels = data.load_mnist("test", args.data_dir, download=False)
     raw = (predictor(images).argmax(axis=1) == test_labels).mean()
-    grey, _ = data.load_mnist("test", args.mnist_dir, raw=True)
+    grey, _ = data.load_mnist("test", args.data_dir, raw=True)
     start = time.perf_counter()
     ours = np.stack([to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1
     ms = (time.perf_counter() - start) / len(grey) * 1000
