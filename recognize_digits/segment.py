@@ -165,10 +165,13 @@ def _join_stacked(pieces, row_height):
 
 def _stacked(a, b, row_height):
     """Whether a and b stand over one another: their columns overlap by at least half the
-    narrower one's width, and they are close (not a mark far above a digit)."""
+    narrower one's width, and they are close (not a mark far above a digit): a quarter of the
+    row's height apart at most, or of the height they make together where that is more (a lone
+    digit broken across the middle, whose taller piece sets the row's height)."""
     overlap = min(a.right, b.right) - max(a.left, b.left)
+    together = max(a.bottom, b.bottom) - min(a.top, b.top)
     return (overlap >= STACKED * min(a.width, b.width)
-            and _rows_gap(a, b) <= JOIN_GAP * row_height)
+            and _rows_gap(a, b) <= JOIN_GAP * max(row_height, together))
 
 
 def _rows_overlap(a, b):

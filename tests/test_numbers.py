@@ -117,6 +117,23 @@ def broken_four(size=60, width=3):
     return np.asarray(im)
 
 
+def five_broken_across(size=60, width=3):
+    """A 5 alone, broken across its belly: the two pieces are further apart than a quarter of
+    the taller one's height (as in some of MNIST's 5s), not of the digit's."""
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    draw.line((45, 8, 15, 8, 15, 28, 40, 30), fill=0, width=width, joint="curve")
+    draw.line((44, 39, 42, 50, 14, 52), fill=0, width=width, joint="curve")
+    return np.asarray(im)
+
+
+def test_a_lone_digit_broken_across_is_one_digit():
+    places, unplaced = places_in(five_broken_across())
+    assert unplaced == [] and len(places) == 1
+    (left, top, right, bottom), = first_way_boxes(places)
+    assert bottom - top >= 40  # both pieces
+
+
 @pytest.mark.parametrize("broken", [broken_five, broken_seven, broken_four])
 def test_a_digit_in_pieces_is_read_as_one(broken):
     drawing = broken()
