@@ -11,7 +11,6 @@ batch of 64 as 64 images and tiled into 8, 4, 2 and 1 (best of 3 runs of 30 call
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,15 +19,7 @@ import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from machine import describe  # noqa: E402
-
-
-def ms_per_call(function, calls=30):
-    for _ in range(5):
-        function()
-    start = time.perf_counter()
-    for _ in range(calls):
-        function()
-    return (time.perf_counter() - start) / calls * 1000
+from steps import ms_per_call  # noqa: E402
 
 
 def forward_and_backward(x, weight, grad):
@@ -46,8 +37,9 @@ def main():
                              stop_gradient=False)
         grad = paddle.ones_like(F.conv2d(x, weight))
         with paddle.no_grad():
-            forward = min(ms_per_call(lambda: F.conv2d(x, weight)) for _ in range(3))
-        both = min(ms_per_call(lambda: forward_and_backward(x, weight, grad)) for _ in range(3))
+            forward = min(ms_per_call(lambda: F.conv2d(x, weight), 30) for _ in range(3))
+        both = min(ms_per_call(lambda: forward_and_backward(x, weight, grad), 30)
+                   for _ in range(3))
         print(f"{images:2d} images of {shape[2]}x12: forward {forward:.2f} ms, "
               f"forward + backward {both:.2f} ms")
 

@@ -13,7 +13,6 @@
 import os
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -23,7 +22,7 @@ import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402
 from machine import describe  # noqa: E402
-from steps import StepTimer, alternately, random_batch, ratio_summary  # noqa: E402
+from steps import StepTimer, alternately, ms_per_call, random_batch, ratio_summary  # noqa: E402
 from recognize_digits import models  # noqa: E402
 from speed import lenet_as_first_built  # noqa: E402
 
@@ -86,11 +85,7 @@ def pool_ms(pool, repeats=50):
     x = paddle.rand([64, 20, 24, 24])
     x.stop_gradient = False
     grad = paddle.rand([64, 20, 12, 12])
-    pool(x).backward(grad)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        pool(x).backward(grad)
-    return (time.perf_counter() - start) / repeats * 1000
+    return ms_per_call(lambda: pool(x).backward(grad), repeats, warm_up=1)
 
 
 def main():

@@ -26,7 +26,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -36,7 +35,7 @@ import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
 from machine import describe  # noqa: E402
-from steps import StepTimer, alternately, random_batch, ratio_summary  # noqa: E402
+from steps import StepTimer, alternately, ms_per_call, random_batch, ratio_summary  # noqa: E402
 from recognize_digits import models, training  # noqa: E402
 
 def paddle_operators_per_step(name, ema_decay, steps=10):
@@ -126,16 +125,10 @@ def ema_update_ms(model, repeats=300):
     def with_flat_buffer():
         flat.scale_(d).add_(paddle.concat([w.flatten() for w in weights]) * (1 - d))
 
-    def ms(update):
-        for _ in range(10):
-            update()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            update()
-        return (time.perf_counter() - start) / repeats * 1000
-
-    return {"ExponentialMovingAverage.update (scale_ + add_)": ms(ema.update),
-            "lerp_": ms(with_lerp), "one flat buffer": ms(with_flat_buffer)}
+    return {"ExponentialMovingAverage.update (scale_ + add_)":
+            ms_per_call(ema.update, repeats, 10),
+            "lerp_": ms_per_call(with_lerp, repeats, 10),
+            "one flat buffer": ms_per_call(with_flat_buffer, repeats, 10)}
 
 
 def main():

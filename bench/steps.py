@@ -49,6 +49,16 @@ class StepTimer:
         return 64 * n / (time.perf_counter() - start)
 
 
+def ms_per_call(function, calls, warm_up=5):
+    """Milliseconds per call of `function()`, over `calls` calls after `warm_up` untimed ones."""
+    for _ in range(warm_up):
+        function()
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1000
+
+
 def fixed_batch(images, labels):
     """The first 64 images and labels as tensors, over and over: the step alone, no input."""
     return itertools.repeat((paddle.to_tensor(images[:64]), paddle.to_tensor(labels[:64])))
