@@ -22,12 +22,7 @@ def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickn
     angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
     scale = rng.uniform(1 - max_scale, 1 + max_scale, n)
     shift = rng.uniform(-max_shift, max_shift, (n, 2))
-    # Inverse map: for every output pixel, where to read in the input (about the image centre).
-    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
-    ys, xs = np.mgrid[0:28, 0:28].astype(np.float32) - 13.5
-    src_x = cos[:, None, None] * xs + sin[:, None, None] * ys + 13.5 - shift[:, 0, None, None]
-    src_y = -sin[:, None, None] * xs + cos[:, None, None] * ys + 13.5 - shift[:, 1, None, None]
-    out = _bilinear(images[:, 0], src_y, src_x)
+    out = turn_scale_shift(images[:, 0], angle, scale, shift)
 
     # Stroke thickness: a 2x2 grey dilation thickens, erosion thins (ink is high, background -1).
     change = rng.uniform(size=n)
@@ -38,6 +33,18 @@ def augment(images, rng, max_rotation=10.0, max_scale=0.1, max_shift=2.0, thickn
         out = np.where(thinner[:, None, None], thinned, out)
         out = np.where(thicker[:, None, None], grown, out)
     return out[:, np.newaxis].astype(np.float32)
+
+
+def turn_scale_shift(images, angle, scale, shift):
+    """Each image of a batch [N, 28, 28] turned by its `angle` (radians, clockwise as seen), scaled
+    by its `scale` about the centre and shifted by its `shift` (pixels, right and down): [N], [N]
+    and [N, 2] arrays. The background (-1) comes in from beyond the edges."""
+    # Inverse map: for every output pixel, where to read in the input (about the image centre).
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    ys, xs = np.mgrid[0:28, 0:28].astype(np.float32) - 13.5
+    src_x = cos[:, None, None] * xs + sin[:, None, None] * ys + 13.5 - shift[:, 0, None, None]
+    src_y = -sin[:, None, None] * xs + cos[:, None, None] * ys + 13.5 - shift[:, 1, None, None]
+    return _bilinear(images, src_y, src_x)
 
 
 def _bilinear(images, src_y, src_x):
