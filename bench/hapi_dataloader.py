@@ -102,12 +102,12 @@ def ours_as_tensors(images, labels, order):
         yield paddle.to_tensor(x), paddle.to_tensor(y)  # as train.train does, for a fair match
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train-size", type=int, default=12800, help="images in part 1's pass")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"Machine: {describe()}\n")
 
     images, labels = data.load_mnist("train", args.data_dir)
@@ -175,4 +175,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -33,7 +33,7 @@ from recognize_digits import cli, data, morphology  # noqa: E402
 from recognize_digits.images import ImageError, open_image  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.number import digit_inputs, reading  # noqa: E402
-from real_digits import add_model_and_data_arguments  # noqa: E402
+from real_digits import add_model_and_data_arguments, digit_files  # noqa: E402
 
 
 def main(argv=None):
@@ -67,12 +67,12 @@ def main(argv=None):
 def real_writers(folder):
     """{writer: [(label, ink)]}: the digits of --digits, by writer (the file name's source)."""
     writers = {}
-    for name in sorted(os.listdir(folder)):
+    for name, label in zip(*digit_files(folder)):
         parts = os.path.splitext(name)[0].split("_")
-        if not name[:1].isdigit() or len(parts) < 3:
+        if len(parts) < 3:
             continue
         grey = np.asarray(open_image(os.path.join(folder, name)), np.float32)
-        writers.setdefault("_".join(parts[1:3]), []).append((int(name[0]), ink_of(grey)))
+        writers.setdefault("_".join(parts[1:3]), []).append((int(label), ink_of(grey)))
     return writers
 
 

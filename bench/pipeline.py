@@ -27,13 +27,13 @@ from recognize_digits import cli, data, distributed, models, readers, training  
 from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=list(AUGMENT), default="cnn")
     parser.add_argument("--steps", type=int, default=None, help="default: 200 for cnn, else 900")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     steps = args.steps or (200 if args.model == "cnn" else 900)
 
     images, labels = data.load_mnist("train", args.data_dir)
@@ -72,4 +72,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -17,16 +17,16 @@ import recognize_digits  # noqa: E402,F401
 import torch  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, readers  # noqa: E402
+from recognize_digits import cli, data, readers  # noqa: E402
 from torch_nets import NETWORKS  # noqa: E402
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--models", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--data-dir", default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     images, labels = (torch.from_numpy(a) for a in data.load_mnist("train", args.data_dir))
     test_images, test_labels = (torch.from_numpy(a) for a in data.load_mnist("test", args.data_dir))
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {describe()}")
@@ -56,4 +56,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

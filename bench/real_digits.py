@@ -20,6 +20,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
+from recognize_digits import RecognizeDigitsError  # noqa: E402
 from recognize_digits import cli, data  # noqa: E402
 from recognize_digits.images import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
@@ -35,17 +36,26 @@ def add_model_and_data_arguments(parser):
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
 
 
+def digit_files(folder):
+    """The images of `folder` whose name starts with their label: (file names, labels)."""
+    try:
+        files = sorted(f for f in os.listdir(folder) if f[:1].isdigit())
+    except OSError as err:
+        raise RecognizeDigitsError(f"cannot read the digits in {folder} ({err.strerror}): pass "
+                                   f"--digits FOLDER, of images named <label>_<writer>_*.png")
+    return files, np.array([int(f[0]) for f in files])
+
+
 def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     add_model_and_data_arguments(parser)
     args = parser.parse_args(argv)
 
     predictor = Predictor(args.model_dir)
-    files = sorted(f for f in os.listdir(args.digits) if f[:1].isdigit())
-    labels = np.array([int(f[0]) for f in files])
+    files, labels = digit_files(args.digits)
+    paths = [os.path.join(args.digits, f) for f in files]
     for mode in ("book", "mnist"):
         start = time.perf_counter()
-        paths = [os.path.join(args.digits, f) for f in files]
         images = np.concatenate([preprocess(path, mode) for path in paths])
         ms = (time.perf_counter() - start) / len(files) * 1000
         guesses = predictor(images).argmax(axis=1)
@@ -56,7 +66,6 @@ def main(argv=None):
             if guess != label:
                 print(f"         miss {name}: label {label}, guess {guess}")
 
-    paths = [os.path.join(args.digits, f) for f in files]
     print("  auto: " + as_numbers(paths, labels, predictor, "real digits"))
 
     images, test_labels = data.load_mnist("test", args.data_dir, download=False)

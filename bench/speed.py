@@ -32,7 +32,7 @@ sys.path.insert(0, ROOT)
 import recognize_digits  # noqa: E402,F401
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import data, inference, models, readers, training  # noqa: E402
+from recognize_digits import cli, data, inference, models, readers, training  # noqa: E402
 from steps import StepTimer, alternately, fixed_batch, ratio_summary  # noqa: E402
 
 LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
@@ -106,14 +106,14 @@ def torch_steps(name, images, labels):
     return run
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="PyTorch's intra-op threads (default: PyTorch's own, one per core); "
                              "1 compares the two frameworks core for core")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"Machine: {describe()}\n")
 
     images, labels = data.load_mnist("train", args.data_dir)
@@ -195,4 +195,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -22,6 +22,7 @@ from recognize_digits import cli, data  # noqa: E402
 from recognize_digits.augment import turn_scale_shift  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
+from real_digits import digit_files  # noqa: E402
 
 # The copies averaged with the digit as it is: (turn in degrees, scale), per way of reading.
 WAYS = {
@@ -53,9 +54,8 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
     args = parser.parse_args(argv)
 
-    files = sorted(f for f in os.listdir(args.digits) if f[:1].isdigit())
+    files, real_labels = digit_files(args.digits)
     real = np.concatenate([preprocess(os.path.join(args.digits, f)) for f in files])
-    real_labels = np.array([int(f[0]) for f in files])
     grey, test_labels = data.load_mnist("test", args.data_dir, raw=True)
     test = (np.stack([to_mnist(g) for g in grey])[:, np.newaxis] * 2 - 1).astype(np.float32)
 
@@ -76,4 +76,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -25,7 +25,7 @@ import recognize_digits  # noqa: E402,F401
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
 from steps import StepTimer, alternately, pipeline_batches, ratio_summary  # noqa: E402
-from recognize_digits import data, models  # noqa: E402
+from recognize_digits import cli, data, models  # noqa: E402
 
 
 class ThreadedStepTimer(StepTimer):
@@ -50,12 +50,12 @@ def training_run(name, images, labels, augment, threads):
                              pipeline_batches(images, labels, augment), warm_up=10)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--models", nargs="+", default=["cnn", "mlp"], choices=list(models.MODELS))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY", "KMP_BLOCKTIME",
                                                      "MKL_DEBUG_CPU_TYPE") if k in os.environ)
     print(f"Machine: {describe()}; {env or 'no OpenMP variables set'}")
@@ -73,4 +73,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -27,7 +27,7 @@ from paddle import _C_ops, nn  # noqa: E402
 from paddle.autograd import PyLayer  # noqa: E402
 from machine import describe  # noqa: E402
 from steps import StepTimer, alternately, pipeline_batches, ratio_summary  # noqa: E402
-from recognize_digits import data, models  # noqa: E402
+from recognize_digits import cli, data, models  # noqa: E402
 
 SECOND_CORE = ThreadPoolExecutor(max_workers=1)
 CONV = ([1, 1], [0, 0], "EXPLICIT", [1, 1], 1, "NCHW")  # stride, padding, ..., groups, layout
@@ -72,7 +72,7 @@ def training_run(build, images, labels, augment):
     return StepTimer(build(), pipeline_batches(images, labels, augment))
 
 
-def main():
+def main(argv=None):
     print(f"Machine: {describe()}\n")
     images, labels = data.load_mnist("train", None)
     paddle.seed(0)
@@ -97,4 +97,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -24,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
+from recognize_digits import RecognizeDigitsError, cli  # noqa: E402
+
 VALIDATION_SIZE = 10_000
 
 
@@ -55,11 +57,14 @@ def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
 def run_in_subprocess(config):
     """Each run in its own process: runs in parallel (--jobs) and none sees another's state."""
     result = subprocess.run([sys.executable, __file__, "--one", json.dumps(config)],
-                            check=True, capture_output=True, text=True)
+                            capture_output=True, text=True)
+    if result.returncode:  # its own one-line error (no MNIST, say) is its last line
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RecognizeDigitsError(f"a run failed ({last})")
     return config, json.loads(result.stdout.splitlines()[-1])
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["softmax", "mlp", "cnn"],
                         choices=["softmax", "mlp", "cnn"])
@@ -70,7 +75,7 @@ def main():
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: as train.py)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time (default: 1)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a single run, as JSON: internal
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(train_and_validate(**json.loads(args.one))))
         return
@@ -105,4 +110,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

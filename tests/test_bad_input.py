@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import ROOT, write_idx
+from conftest import ROOT
 from recognize_digits import data
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
