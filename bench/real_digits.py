@@ -20,8 +20,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
-from recognize_digits import RecognizeDigitsError  # noqa: E402
-from recognize_digits import cli, data  # noqa: E402
+from recognize_digits import RecognizeDigitsError, cli, data  # noqa: E402
 from recognize_digits.images import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.number import digit_inputs, reading  # noqa: E402
