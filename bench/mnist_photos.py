@@ -48,8 +48,8 @@ def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
-    parser.add_argument("--count", type=int, default=1500)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--count", type=cli.positive_int, default=1500)
+    parser.add_argument("--seed", type=cli.seed, default=1)
     args = parser.parse_args(argv)
 
     grey, labels = data.load_mnist("test", args.data_dir, raw=True)
