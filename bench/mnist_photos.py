@@ -7,6 +7,11 @@ lighting gradient, with sensor noise, up to 5 specks of the ink's colour, and sa
 (quality 50-95); then read back as infer.py reads a file (preprocess.to_mnist). Prints how many the
 model names right, against the same digits read raw, and how many to_mnist refused as blank. The
 same --seed draws the same photos, so two versions of the code can be compared on them.
+
+    python bench/mnist_photos.py --model-dir recognize_digits_cnn.inference.model --desk
+
+--desk puts each sheet on a desk: the photo takes in the desk beyond one edge of the sheet, or
+two (a corner), darker than the paper and grained, 10-40% of the sheet's width deep.
 """
 
 import io
@@ -26,8 +31,9 @@ from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.preprocess import to_mnist  # noqa: E402
 
 
-def photo(digit, rng):
-    """A 28x28 MNIST digit (uint8, white on black) as a grey JPEG photo of it on paper (uint8)."""
+def photo(digit, rng, desk=False):
+    """A 28x28 MNIST digit (uint8, white on black) as a grey JPEG photo of it on paper (uint8),
+    with the desk beyond the sheet's edge if `desk`."""
     side = int(rng.integers(60, 200))
     ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)) / 255
     rows, cols = np.indices(ink.shape) / side
@@ -38,10 +44,41 @@ def photo(digit, rng):
     for _ in range(int(rng.integers(0, 6))):  # specks of dust, in the ink's colour
         y, x = rng.integers(0, side, 2) / side
         image[(rows - y) ** 2 + (cols - x) ** 2 <= (rng.uniform(0.5, side / 40) / side) ** 2] = pen
+    if desk:
+        image = on_desk(image, paper, rng)
     out = io.BytesIO()
     Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(
         out, "JPEG", quality=int(rng.integers(50, 95)))
     return np.asarray(Image.open(out).convert("L"))
+
+
+def on_desk(image, paper, rng):
+    """The photo of a sheet [side, side] widened to take in the desk beyond one or two of the
+    sheet's edges: more paper (the photo's own, mirrored), then the edge, a little tilted, then the
+    desk, darker than the paper, with a grain and the photo's noise."""
+    side = image.shape[0]
+    first = int(rng.integers(4))  # the sheet's edge: 0 top, 1 right, 2 bottom, 3 left...
+    sides = [first, (first + 1) % 4] if rng.random() < 0.5 else [first]  # ...or a corner
+    # For each side: more paper beyond the photo (0-10% of it), then the desk (10-40%).
+    margins = {s: (int(rng.uniform(0, 0.1) * side), int(rng.uniform(0.1, 0.4) * side))
+               for s in sides}
+    pad = [[0, 0], [0, 0]]
+    for s, (margin, band) in margins.items():
+        pad[s % 2 == 1][s in (1, 2)] = margin + band
+    image = np.pad(image, pad, mode="reflect")
+    rows, cols = np.indices(image.shape)
+    grain = np.asarray(Image.fromarray(rng.normal(0, 1, (4, 16)).astype(np.float32)).resize(
+        image.shape[::-1], Image.Resampling.BILINEAR))
+    desk = paper * rng.uniform(0.15, 0.6) + 0.04 * grain + rng.normal(0, 0.03, image.shape)
+    for s, (margin, band) in margins.items():
+        # How far beyond the sheet's edge each pixel is, the edge tilted by up to 3 degrees.
+        tilt = np.tan(np.radians(rng.uniform(-3, 3)))
+        along, depth = (cols, rows) if s % 2 == 0 else (rows, cols)
+        if s in (1, 2):
+            depth = depth.max() - depth
+        beyond = band - depth + tilt * (along - along.mean())
+        image = np.where(beyond > 0, desk, image)
+    return image
 
 
 def main(argv=None):
@@ -50,6 +87,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", "../shared/mnist"))
     parser.add_argument("--count", type=cli.positive_int, default=1500)
     parser.add_argument("--seed", type=cli.seed, default=1)
+    parser.add_argument("--desk", action="store_true", help="photograph each sheet on a desk")
     args = parser.parse_args(argv)
 
     grey, labels = data.load_mnist("test", args.data_dir, raw=True)
@@ -59,14 +97,15 @@ def main(argv=None):
     digits, refused = [], 0
     for g in grey:
         try:
-            digits.append(to_mnist(photo(g, rng)))
+            digits.append(to_mnist(photo(g, rng, args.desk)))
         except ImageError:  # read as blank: counts as wrong
             refused += 1
             digits.append(np.zeros((28, 28), np.float32))
     predictor = Predictor(args.model_dir)
     raw = predictor((grey[:, None] / 127.5 - 1).astype(np.float32)).argmax(axis=1) == labels
     read = predictor(np.stack(digits)[:, None] * 2 - 1).argmax(axis=1) == labels
-    print(f"Machine: {describe()}; {len(grey):,} MNIST test digits (seed {args.seed})")
+    print(f"Machine: {describe()}; {len(grey):,} MNIST test digits (seed {args.seed})"
+          f"{', each sheet on a desk' if args.desk else ''}")
     print(f"raw: {raw.sum():,} right; as photos through to_mnist: {read.sum():,} right, "
           f"{refused} refused as blank")
 

@@ -10,11 +10,12 @@ correctly (bench/real_digits.py measures it).
 
 `to_mnist` redoes what the makers of MNIST did, on a user's image:
 
+    0. cover the desk with paper, where the photo takes it in beyond the sheet's edge;
     1. flatten the paper: fit a smooth surface to the background, subtract it (uneven lighting);
     2. polarity: try the ink as light, and as dark (inverted); keep the reading where it stands
        out clearly from the paper; no clear ink at all means the image is blank;
     3. find the ink (Otsu's threshold); drop ruled lines and specks;
-       (steps 1-3, telling the ink from the paper, are paper.py's `find_ink`)
+       (steps 0-3, telling the ink from the paper, are paper.py's `find_ink`)
     4. crop to the digit, bring its strokes to MNIST's width, scale it to fit 20x20;
     5. place it in 28x28 with its centre of mass at the centre.
 

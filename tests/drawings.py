@@ -66,6 +66,26 @@ def side_by_side(digits, gap=10, margin=15, paper=255):
     return sheet
 
 
+def on_desk(sheet, sides, band=0.25, tilt=2.0, desk=70, seed=0):
+    """A photo of a grey `sheet` that takes in the desk beyond the sheet's edge on `sides`
+    ("top", "right", "bottom", "left"): the photo widened by `band` of the sheet's size on each,
+    where the edge runs `tilt` degrees askew; the desk is `desk` grey, grained in streaks."""
+    rng = np.random.default_rng(seed)
+    h, w = sheet.shape
+    pad = {s: int(band * (h if s in ("top", "bottom") else w)) for s in sides}
+    widths = ((pad.get("top", 0), pad.get("bottom", 0)), (pad.get("left", 0), pad.get("right", 0)))
+    photo = np.pad(sheet.astype(np.float32), widths, mode="edge")
+    rows, cols = np.indices(photo.shape)
+    grain = desk + 8 * np.sin(cols / 7.0) + rng.normal(0, 4, photo.shape)
+    slope = np.tan(np.radians(tilt))
+    for side, width in pad.items():
+        depth, along = {"top": (rows, cols), "left": (cols, rows),
+                        "bottom": (photo.shape[0] - 1 - rows, cols),
+                        "right": (photo.shape[1] - 1 - cols, rows)}[side]
+        photo = np.where(depth < width + slope * (along - along.mean()), grain, photo)
+    return np.clip(photo, 0, 255).astype(np.uint8)
+
+
 def centre_of_mass(x):
     rows, cols = np.indices(x.shape)
     return (rows * x).sum() / x.sum(), (cols * x).sum() / x.sum()

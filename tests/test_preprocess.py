@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from drawings import (assert_mnist_like, box_digit, box_size, centre_of_mass, check_result,
-                      grey_arrays, ring, save, seven)
+                      grey_arrays, on_desk, ring, save, seven)
 from recognize_digits import morphology
 from recognize_digits.images import ImageError
-from recognize_digits.paper import find_ink
+from recognize_digits.paper import _cover_desk, find_ink
 from recognize_digits.preprocess import STROKE_MAX, STROKE_MIN, _stroke_width, preprocess, to_mnist
 
 
@@ -133,6 +133,67 @@ def test_lighting_paper_texture_and_a_ruled_line_do_not_become_ink():
     assert abs(x.sum() - reference.sum()) < 0.2 * reference.sum()
 
 
+@pytest.mark.parametrize("sides", [["left"], ["bottom"], ["top", "right"], ["left", "right"]],
+                         ids=["side", "bottom", "corner", "strip"])
+def test_the_desk_beyond_the_sheet_is_not_ink(sides):
+    # A phone photo of a sheet often takes in the desk beyond the sheet's edge: a dark band,
+    # grained, along a side or two, its edge a little askew. It is not the digit's ink.
+    sheet = seven(size=(160, 200), width=10)
+    x = to_mnist(on_desk(sheet, sides))
+    reference = to_mnist(sheet)
+    assert_mnist_like(x)
+    assert x[morphology.grow_round(reference, 1) == 0].max() == 0
+    assert abs(x.sum() - reference.sum()) < 0.1 * reference.sum()
+
+
+def test_a_shadow_over_part_of_the_digit_is_not_a_desk():
+    # A hard shadow across the lower part of the sheet is dark, straight-edged and reaches the
+    # border all along it, as the desk does; but the digit's ink shows through it: it is left
+    # as it is, not covered with paper.
+    sheet = seven(size=(160, 200), width=10) / 255.0
+    shaded = sheet * np.where(np.arange(200)[:, None] >= 110, 0.45, 1.0)
+    assert _cover_desk(shaded) is shaded
+
+
+def sheet_with_room_below():
+    """A 7 on a sheet, and blank paper below it."""
+    return np.pad(seven(size=(160, 200), width=10), ((0, 120), (0, 0)), mode="edge") / 255.0
+
+
+def test_a_shadow_that_darkens_gradually_is_not_a_desk():
+    # The desk ends in the sheet's sharp edge; a shadow's ramp (here below the digit) does not.
+    sheet = sheet_with_room_below()
+    shaded = sheet * np.clip(1.0 - (np.arange(320)[:, None] - 220) / 60, 0.35, 1.0)
+    assert _cover_desk(shaded) is shaded
+
+
+def test_a_ruled_line_along_the_border_is_not_a_desk():
+    # A line is thin (the ruled-line removal takes it); the desk is wider than that.
+    ruled = sheet_with_room_below()
+    ruled[:6, :] = 0.3
+    assert _cover_desk(ruled) is ruled
+
+
+def test_a_stroke_along_the_border_is_not_a_desk():
+    # The bottom bar of a 3 written to the very edge of a cropped photo touches the border along
+    # most of it, but stops short of its ends: it is read as with paper below it.
+    three = box_digit(3, size=120, width=14, margin=0.05)
+    three[-14:, 12:-12] = 0
+    x = to_mnist(three)
+    reference = to_mnist(np.pad(three, 20, constant_values=255))
+    assert_mnist_like(x)
+    assert np.abs(x - reference).mean() < 0.02
+
+
+def test_bold_light_digits_cropped_close_are_not_a_sheet_on_a_desk(mnist_test):
+    # Two of MNIST's 3s fill their 20x20 box so that the black beside and above them reaches
+    # the border with a straight edge on three sides, as a desk all round a sheet would.
+    images, _ = mnist_test
+    for i in (6085, 6116):
+        digit = (images[i, 0] + 1) / 2
+        assert _cover_desk(digit) is digit
+
+
 def speck(rng):
     paper = np.full((300, 300), 230)
     paper[150:152, 150:152] = 20  # a speck of dust
@@ -146,7 +207,8 @@ def speck(rng):
     lambda rng: rng.normal(180, 6, (200, 200)),  # paper texture
     lambda rng: np.where(np.arange(300)[:, None] % 50, 220, 120) + rng.normal(0, 3, (300, 300)),
     speck,
-], ids=["white", "black", "gradient", "texture", "ruled", "speck"])
+    lambda rng: on_desk(np.full((200, 160), 230, np.uint8), ["top", "left"]),  # a blank sheet
+], ids=["white", "black", "gradient", "texture", "ruled", "speck", "desk"])
 def test_blank_paper_has_no_digit(make, tmp_path):
     blank = np.clip(make(np.random.default_rng(1)), 0, 255).astype(np.uint8)
     with pytest.raises(ImageError, match="no digit found"):
