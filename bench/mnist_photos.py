@@ -5,8 +5,9 @@
 Each digit is scaled up (60-200 px), drawn as dark ink on paper of random brightness under a
 lighting gradient, with sensor noise, up to 5 specks of the ink's colour, and saved as a JPEG
 (quality 50-95); then read back as infer.py reads a file (preprocess.to_mnist). Prints how many the
-model names right, against the same digits read raw, and how many to_mnist refused as blank. The
-same --seed draws the same photos, so two versions of the code can be compared on them.
+model names right, against the same digits read raw, and how many to_mnist refused as blank; then
+photographs a tenth as many blank sheets (no digit, no specks) and prints how many were read as a
+digit. The same --seed draws the same photos, so two versions of the code can be compared on them.
 
     python bench/mnist_photos.py --model-dir recognize_digits_cnn.inference.model --desk
 
@@ -31,9 +32,9 @@ from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.preprocess import to_mnist  # noqa: E402
 
 
-def photo(digit, rng, desk=False):
+def photo(digit, rng, desk=False, specks=True):
     """A 28x28 MNIST digit (uint8, white on black) as a grey JPEG photo of it on paper (uint8),
-    with the desk beyond the sheet's edge if `desk`."""
+    with specks of dust if `specks`, and the desk beyond the sheet's edge if `desk`."""
     side = int(rng.integers(60, 200))
     ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)) / 255
     rows, cols = np.indices(ink.shape) / side
@@ -41,7 +42,7 @@ def photo(digit, rng, desk=False):
     paper, pen = 0.6 + 0.3 * rng.random(), 0.05 + 0.3 * rng.random()
     image = (paper * (1 - ink) + pen * ink) * light
     image += rng.normal(0, 0.02 + 0.03 * rng.random(), ink.shape)
-    for _ in range(int(rng.integers(0, 6))):  # specks of dust, in the ink's colour
+    for _ in range(int(rng.integers(0, 6)) if specks else 0):  # specks of dust, the ink's colour
         y, x = rng.integers(0, side, 2) / side
         image[(rows - y) ** 2 + (cols - x) ** 2 <= (rng.uniform(0.5, side / 40) / side) ** 2] = pen
     if desk:
@@ -108,6 +109,15 @@ def main(argv=None):
           f"{', each sheet on a desk' if args.desk else ''}")
     print(f"raw: {raw.sum():,} right; as photos through to_mnist: {read.sum():,} right, "
           f"{refused} refused as blank")
+    # And sheets with nothing on them, photographed the same way: each should be refused.
+    blank, misread = np.zeros((28, 28), np.uint8), 0
+    for _ in range(max(1, len(grey) // 10)):
+        try:
+            to_mnist(photo(blank, rng, args.desk, specks=False))
+            misread += 1
+        except ImageError:
+            pass
+    print(f"blank sheets: {misread} of {max(1, len(grey) // 10)} read as a digit")
 
 
 if __name__ == "__main__":

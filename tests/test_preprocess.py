@@ -194,6 +194,17 @@ def test_bold_light_digits_cropped_close_are_not_a_sheet_on_a_desk(mnist_test):
         assert _cover_desk(digit) is digit
 
 
+def test_a_noisy_photo_taken_in_dim_light_is_not_blank():
+    # In dim light a phone's pixels are noisy: here the noise is a quarter of the ink's contrast,
+    # pixel by pixel. A stroke is several pixels wide, and stands out clearly all the same.
+    sheet = seven(size=(160, 200), width=12, ink=100, paper=160).astype(np.float32)
+    noisy = sheet + np.random.default_rng(0).normal(0, 15, sheet.shape)
+    x = to_mnist(np.clip(noisy, 0, 255).astype(np.uint8))
+    reference = to_mnist(sheet.astype(np.uint8))
+    assert_mnist_like(x)
+    assert np.abs(x - reference).mean() < 0.1
+
+
 def speck(rng):
     paper = np.full((300, 300), 230)
     paper[150:152, 150:152] = 20  # a speck of dust
