@@ -45,13 +45,17 @@ def digit_files(folder):
     return files, np.array([int(f[0]) for f in files])
 
 
-def main(argv=None):
-    parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
+def model_and_digits(argv, description):
+    """The arguments of add_model_and_data_arguments, parsed from `argv`; the model's predictor;
+    the digit files in --digits and their labels."""
+    parser = cli.ArgumentParser(description=description)
     add_model_and_data_arguments(parser)
     args = parser.parse_args(argv)
+    return args, Predictor(args.model_dir), *digit_files(args.digits)
 
-    predictor = Predictor(args.model_dir)
-    files, labels = digit_files(args.digits)
+
+def main(argv=None):
+    args, predictor, files, labels = model_and_digits(argv, __doc__.split("\n")[0])
     paths = [os.path.join(args.digits, f) for f in files]
     for mode in ("book", "mnist"):
         start = time.perf_counter()

@@ -25,10 +25,9 @@ sys.path.insert(0, os.path.dirname(HERE))
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
 from machine import describe  # noqa: E402
 from mnist_photos import on_desk  # noqa: E402
-from real_digits import add_model_and_data_arguments, digit_files  # noqa: E402
+from real_digits import model_and_digits  # noqa: E402
 from recognize_digits import cli  # noqa: E402
 from recognize_digits.images import ImageError, open_image  # noqa: E402
-from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.preprocess import preprocess  # noqa: E402
 
 PHOTOS = 4  # desks per digit
@@ -48,12 +47,7 @@ def read(predictor, image, jpeg=False):
 
 
 def main(argv=None):
-    parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
-    add_model_and_data_arguments(parser)
-    args = parser.parse_args(argv)
-
-    predictor = Predictor(args.model_dir)
-    files, labels = digit_files(args.digits)
+    args, predictor, files, labels = model_and_digits(argv, __doc__.split("\n")[0])
     rng = np.random.default_rng(0)
     alone = on_a_desk = refused = sheets = 0
     dim_right, dim_refused = np.zeros(len(DIM), int), np.zeros(len(DIM), int)
