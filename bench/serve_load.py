@@ -49,7 +49,8 @@ class ServerProcess:
         command = [sys.executable, os.path.join(ROOT, "infer.py"), "--serve", "--port", "0", *args]
         # Unbuffered, so that what follows the first line is left for stop() to read.
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, bufsize=0)
+                                        stderr=subprocess.PIPE, bufsize=0,
+                                        preexec_fn=ctrl_c_as_in_a_terminal)
         self.first_line = read_line(self.process.stdout, timeout).decode()
         if not self.first_line.startswith("Open http"):
             self.stop()
@@ -59,10 +60,17 @@ class ServerProcess:
         self.pid = self.process.pid
 
     def stop(self, sig=signal.SIGINT, timeout=30):
-        """Stop it as Ctrl-C does; (exit status, rest of stdout, stderr)."""
+        """Stop it as Ctrl-C does; (exit status, rest of stdout, stderr). A server that has not
+        stopped within `timeout` seconds is killed (none is left running), and TimeoutExpired
+        raised."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        out, err = self.process.communicate(timeout=timeout)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            raise
         return self.process.returncode, out.decode(), err.decode()
 
     def __enter__(self):
@@ -70,6 +78,15 @@ class ServerProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def ctrl_c_as_in_a_terminal():
+    """In the server's process, before it starts: Ctrl-C (SIGINT) stops it, as in a terminal.
+
+    A command started in the background by a shell without job control (`pytest &` in a script,
+    `nohup`) has SIGINT ignored, and its children inherit that: Python then never raises
+    KeyboardInterrupt, and the server would not stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def read_line(stream, timeout):
