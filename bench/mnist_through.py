@@ -27,13 +27,13 @@ sys.path.insert(0, os.path.dirname(HERE))
 import recognize_digits  # noqa: E402,F401
 import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import cli, data, paper, preprocess  # noqa: E402
+from recognize_digits import cli, data, morphology, paper, preprocess  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 
 
 def stroke_width(digit):
     """The stroke width of a cropped digit's ink as to_mnist's step 4 measures it, at 20x20."""
-    return preprocess._stroke_width(digit) * preprocess.BOX / max(digit.shape)
+    return morphology.stroke_width(digit) * preprocess.BOX / max(digit.shape)
 
 
 def main(argv=None):

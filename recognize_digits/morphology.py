@@ -3,7 +3,7 @@
 A dilation sets every pixel to the largest value in its neighbourhood, an erosion to the smallest.
 With white ink on black, that thickens or thins the strokes by the neighbourhood's reach:
 `preprocess` brings a photo's strokes to MNIST's width this way, and `augment` varies the stroke
-width of training digits. Only numpy.
+width of training digits; `stroke_width` measures it. Only numpy.
 """
 
 import numpy as np
@@ -12,6 +12,16 @@ import numpy as np
 SQUARE = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1))  # 3x3, centred
 CROSS = tuple((dy, dx) for dy, dx in SQUARE if dy == 0 or dx == 0)  # 3x3 without the corners
 SQUARE_2X2 = ((0, 0), (1, 0), (0, 1), (1, 1))  # the pixel, the one below, right, below right
+
+
+def stroke_width(img):
+    """Mean stroke width in pixels of the ink of `img` (soft, or a mask): twice the ink's area
+    over the length of its outline (a stroke of width w and length L has area w*L and an outline
+    of about 2*L)."""
+    solid = np.pad(img > 0.5 * img.max(), 1)
+    outline = np.count_nonzero(solid[1:] != solid[:-1])
+    outline += np.count_nonzero(solid[:, 1:] != solid[:, :-1])
+    return 2 * float(img.sum()) / max(outline, 1)
 
 
 def dilate(image, offsets, outside=0):

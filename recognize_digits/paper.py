@@ -30,6 +30,9 @@ LINE_EDGE = 0.02  # a straight run of ink from edge to edge (give or take 2% at 
 LINE_WIDTH = 0.04  # ...at most 4% of the image thick is a ruled line or the edge of the sheet
 DESK_STRAIGHT = 0.9  # the desk's edge (the sheet's) is straight along 90% of the image's side...
 DESK_TOLERANCE = 0.03  # ...give or take 3% of the image
+# A lighting surface with over 2% of the image more than 15% of black-to-white below it runs above
+# the paper: it followed the ink (see _flatten).
+BELOW_PAPER, BELOW_PAPER_SHARE = 0.15, 0.02
 
 
 def find_ink(image):
@@ -209,32 +212,35 @@ def _separate_ink_from_paper(image):
         mask = ink > _otsu(ink)
         if not mask.any() or mask.mean() >= 0.5:
             continue
-        contrast, spread = _contrast(flat)
         # Real ink stands out from the paper's texture and noise; the texture split in two by a
-        # threshold does not.
-        clarity = contrast / max(spread, 1e-3)
-        if contrast >= max(MIN_CONTRAST, MIN_SNR * spread) and clarity > clearest:
-            best, clearest = (ink, noise, mask), clarity
+        # threshold does not. Measured over 3x3 pixels (a photo's noise averages out) and pixel by
+        # pixel (the 1-pixel lines of a small drawing, which a 3x3 mean blurs into the paper).
+        for smooth in (True, False):
+            contrast, spread = _contrast(flat, smooth)
+            clarity = contrast / max(spread, 1e-3)
+            if contrast >= max(MIN_CONTRAST, MIN_SNR * spread) and clarity > clearest:
+                best, clearest = (ink, noise, mask), clarity
     return best
 
 
-def _contrast(flat):
+def _contrast(flat, smooth=True):
     """How far the ink stands out of the flattened paper `flat` (the ink lighter): the ink's
     mean above the paper's (each side of Otsu's threshold), and the paper's noise (a robust
-    standard deviation). Both are measured on the image averaged over 3x3 pixels: a stroke is
-    wider than that, and keeps its contrast, where the pixels' own noise (a photo taken in dim
-    light) falls by up to 3 times."""
-    rows = np.pad(flat, ((1, 1), (0, 0)), mode="edge")
-    smooth = rows[:-2] + rows[1:-1] + rows[2:]  # each pixel with the ones above and below...
-    cols = np.pad(smooth, ((0, 0), (1, 1)), mode="edge")
-    smooth = (cols[:, :-2] + cols[:, 1:-1] + cols[:, 2:]) / 9  # ...and beside them
+    standard deviation). With `smooth`, both are measured on the image averaged over 3x3 pixels:
+    a pen's stroke is wider than that, and keeps its contrast, where the pixels' own noise (a
+    photo taken in dim light) falls by up to 3 times."""
+    if smooth:
+        rows = np.pad(flat, ((1, 1), (0, 0)), mode="edge")
+        flat = rows[:-2] + rows[1:-1] + rows[2:]  # each pixel with the ones above and below...
+        cols = np.pad(flat, ((0, 0), (1, 1)), mode="edge")
+        flat = (cols[:, :-2] + cols[:, 1:-1] + cols[:, 2:]) / 9  # ...and beside them
     step = max(1, max(flat.shape) // 128)  # the statistics need no more than 128x128 of them
-    smooth = smooth[::step, ::step]
-    ink = np.clip(smooth, 0, None)
+    flat = flat[::step, ::step]
+    ink = np.clip(flat, 0, None)
     if ink.max() <= 0:
         return 0.0, 1.0
     mask = ink > _otsu(ink)
-    paper = smooth[~mask]
+    paper = flat[~mask]
     if not mask.any() or not paper.size:
         return 0.0, 1.0
     spread = 1.4826 * float(np.median(np.abs(paper - np.median(paper))))
@@ -249,6 +255,10 @@ def _flatten(image):
     an 8x8 grid (paper even where a stroke covers most of the block, so it follows the light, not
     the ink); a second one through a grid of pixels, robustly, the ink left out. On MNIST's black
     the surface is exactly 0.
+
+    A digit cropped close, its strokes touching the edges, leaves too little paper to fit: the
+    surface follows the ink, and runs far above the paper left between the strokes. The lighting
+    is then taken as even, at the paper's level (`_even_paper`).
     """
     h, w = image.shape
     g = max(1, min(8, h, w))
@@ -268,7 +278,19 @@ def _flatten(image):
     y, x = _coords(h).astype(np.float32)[:, None], _coords(w).astype(np.float32)[None, :]
     c = coef.astype(np.float32)  # the surface, term by term: 1, x, y, x*x, x*y, y*y
     background = (c[0] + c[2] * y + c[5] * y * y) + (c[1] + c[4] * y) * x + c[3] * x * x
-    return image - background, noise
+    flat = image - background
+    if np.mean(flat < -BELOW_PAPER) > BELOW_PAPER_SHARE:
+        return _even_paper(image)
+    return flat, noise
+
+
+def _even_paper(image):
+    """(image - paper, noise level of the paper) for paper evenly lit: its level is the median of
+    the darker side of Otsu's threshold (the ink being light), its noise measured below that."""
+    paper = image[image <= _otsu(image)] if image.max() > 0 else image.ravel()
+    level = float(np.median(paper))
+    below = level - paper[paper <= level]
+    return image - level, 1.4826 * float(np.median(below))
 
 
 def _coords(n, first=0.0, step=1, count=None):
@@ -333,6 +355,8 @@ def _find_digit(ink, noise, mask):
     if region is None:
         return None
     region &= ~lines
+    if not (mask & region).any():  # all the ink there was lay on lines
+        return None
     # Scale so that typical ink is 1 (MNIST's strokes are saturated), paper noise 0. The median:
     # a higher percentile changes MNIST's own digits less, but follows a JPEG's ringing around
     # the strokes (docs/real_digits.md, "MNIST's own digits").
@@ -357,6 +381,7 @@ def _lines(mask):
     lines cross, the second pass takes it).
     """
     lines = np.zeros_like(mask)
+    found = []  # (axis, its lines)
     for axis in (1, 0):
         rest = mask & ~lines
         side = mask.shape[axis]
@@ -370,8 +395,35 @@ def _lines(mask):
         across = _runs(rest, 1 - axis)[1]
         width = np.median(across[line])
         if width <= max(1, LINE_WIDTH * mask.shape[1 - axis]):
-            lines |= line & (across <= 2 * width)
+            line &= across <= 2 * width
+            lines |= line
+            found.append((axis, line))
+    digit = mask & ~lines
+    for axis, line in found:  # none, on most images
+        lines &= ~_strokes_along_border(line, digit, axis, morphology.stroke_width(digit))
     return lines
+
+
+def _strokes_along_border(line, digit, axis, stroke):
+    """Those of the lines `line` (running along `axis`) that are a stroke of a digit cropped
+    close: a line along the image's border that the `digit` (the ink that is no line) meets, and
+    as wide as its strokes (`stroke` pixels). A 7's bar, or a 2's base, drawn to the edges of a
+    drawing cropped to the digit runs from edge to edge like a ruled line; but it lies on the
+    border and the digit's other strokes join it. A ruled line is thinner than a pen's stroke,
+    and a crop seldom falls on it."""
+    line_rows, digit_rows = np.moveaxis(line, axis, -1), np.moveaxis(digit, axis, -1)
+    has_line = line_rows.any(axis=1)  # the rows (or columns) that lines run along
+    strokes = np.zeros_like(line_rows)
+    for border in (0, len(has_line) - 1):
+        step = 1 if border == 0 else -1
+        inside = border  # the first row past the line lying on this border, if one does
+        while 0 <= inside < len(has_line) and has_line[inside]:
+            inside += step
+        width = abs(inside - border)
+        if 0 < width < len(has_line) and digit_rows[inside].any() and width >= 0.75 * stroke:
+            rows = slice(min(border, inside - step), max(border, inside - step) + 1)
+            strokes[rows] = line_rows[rows]
+    return np.moveaxis(strokes, -1, axis)
 
 
 def _runs(mask, axis):

@@ -35,7 +35,7 @@ SIZE = 28  # MNIST: 28x28 images...
 BOX = 20  # ...holding the digit scaled to fit 20x20, aspect ratio kept...
 CENTRE = 14.0  # ...with its centre of mass here (row, column; measured on MNIST: 13.99, 14.01)
 
-# Stroke width once the digit fits the 20x20 box, by `_stroke_width`, on the 60,000 MNIST training
+# Stroke width once the digit fits the 20x20 box, by `morphology.stroke_width`, on the 60,000 MNIST training
 # digits: 5th percentile, median, 95th percentile. Digits outside that range are brought to the
 # median; digits inside it (nearly all MNIST digits) are left alone.
 STROKE_MIN, STROKE_TYPICAL, STROKE_MAX = 1.3, 1.9, 3.0
@@ -111,15 +111,15 @@ def _fit_box(digit):
     shrunk to 20x20.
     """
     long_side = max(digit.shape)
-    width = max(_stroke_width(digit) * BOX / long_side, 0.01)  # as it would be at 20x20
+    width = max(morphology.stroke_width(digit) * BOX / long_side, 0.01)  # as it would be at 20x20
     if STROKE_MIN <= width <= STROKE_MAX:
         return _scale(digit, BOX / long_side)
     k = int(np.clip(np.ceil(2 / width), 3, 8))  # fine enough that a stroke is 2 px, if possible
     work = _scale(digit, BOX * k / long_side)
-    fine_width = max(_stroke_width(work), 0.01)
+    fine_width = max(morphology.stroke_width(work), 0.01)
     if fine_width < 1:  # a stroke thinner than a pixel is a faint line: make it solid first
         work = np.clip(work / fine_width, 0, 1)
-        fine_width = _stroke_width(work)
+        fine_width = morphology.stroke_width(work)
     steps = round((STROKE_TYPICAL * k - fine_width) / 2)  # pixels to add (or remove) each side
     if steps > 0:
         work = morphology.grow_round(np.pad(work, steps), steps)
@@ -143,17 +143,6 @@ def _thinned(work, steps):
             if h >= KEEP_EXTENT * height and w >= KEEP_EXTENT * width:
                 return thinner
     return work
-
-
-def _stroke_width(img):
-    """Mean stroke width in pixels: twice the ink's area over the length of its outline.
-
-    (A stroke of width w and length L has area w*L and an outline of about 2*L.)
-    """
-    solid = np.pad(img > 0.5 * img.max(), 1)
-    outline = np.count_nonzero(solid[1:] != solid[:-1])
-    outline += np.count_nonzero(solid[:, 1:] != solid[:, :-1])
-    return 2 * float(img.sum()) / max(outline, 1)
 
 
 def _scale(img, scale):
