@@ -6,7 +6,10 @@ A user who crops a photo, or a paint program's "crop to content", may leave the 
 image's edges. Reads MNIST's 10,000 test digits cut down to their ink and 0, 1 or 3 pixels more on
 each side (MNIST's own images have 4 or more), and the digits of --digits cut down the same way
 (their ink: the minority side of Otsu's threshold on the image as read), as infer.py reads a file.
-Prints how many the model names right, and how many were refused as blank.
+Then digits of straight strokes (tests/drawings.box_digit: a paint program's line tool), 0, 2, 3,
+4, 5 and 7 on canvases of 30-80 pixels with strokes 1-3 pixels wide, drawn right to the canvas's
+edges (or 1% or 2% short of them), and cut down to their ink. Prints how many the model names
+right, and how many were refused as blank.
 """
 
 import os
@@ -16,8 +19,10 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
+from drawings import BOX_DIGITS, box_digit  # noqa: E402
 from machine import describe  # noqa: E402
 from real_digits import model_and_digits  # noqa: E402
 from real_digits_harder import read  # noqa: E402
@@ -27,6 +32,7 @@ from recognize_digits.paper import _otsu  # noqa: E402
 from recognize_digits.preprocess import to_mnist  # noqa: E402
 
 MARGINS = (0, 1, 3)  # pixels of paper left on each side of the ink
+EDGES = (0.0, 0.01, 0.02)  # how far short of the canvas's edges straight strokes are drawn
 
 
 def cropped_close(grey, ink, margin):
@@ -68,6 +74,18 @@ def main(argv=None):
         right = sum(answer == label for answer, label in zip(answers, labels))
         print(f"{args.digits}, cropped to the ink + {margin} px: {right}/{len(files)} right, "
               f"{answers.count(None)} refused as blank")
+    drawn = [(digit, size, width) for digit in BOX_DIGITS for size in (30, 45, 60, 80)
+             for width in (1, 2, 3)]
+    for edge in EDGES:
+        right = sum(read(predictor, box_digit(digit, size, width, margin=edge)) == digit
+                    for digit, size, width in drawn)
+        print(f"digits of straight strokes drawn {edge:.0%} short of the canvas's edges: "
+              f"{right}/{len(drawn)} right")
+    right = 0
+    for digit, size, width in drawn:
+        drawing = box_digit(digit, size, width)
+        right += read(predictor, cropped_close(drawing, drawing < 255, 0)) == digit
+    print(f"digits of straight strokes, cut down to their ink: {right}/{len(drawn)} right")
 
 
 if __name__ == "__main__":

@@ -350,7 +350,7 @@ def _find_digit(ink, noise, mask):
     # them among all that stands out of the paper's noise. That fainter ink also holds the
     # digit's pieces together (see _digit_region).
     faint = ink > max(3 * noise, MIN_CONTRAST / 2)
-    lines = _lines(faint)
+    lines = _lines(faint, mask)
     region = _digit_region(mask & ~lines, faint & ~lines, ink)
     if region is None:
         return None
@@ -370,8 +370,9 @@ def _find_digit(ink, noise, mask):
     return soft.astype(np.float32)
 
 
-def _lines(mask):
-    """The pixels of thin straight lines across the image (ruled or squared paper, a sheet's edge).
+def _lines(mask, ink):
+    """The pixels of thin straight lines across the image (ruled or squared paper, a sheet's edge)
+    in `mask`; `ink`, the ink above Otsu's threshold, tells a digit's strokes among them.
 
     A line is a run of ink along a row (or a column) from one edge of the image to the other, and
     thin. The paper's lines run off the image; a digit's stroke, however long and straight (a 3
@@ -398,32 +399,63 @@ def _lines(mask):
             line &= across <= 2 * width
             lines |= line
             found.append((axis, line))
-    digit = mask & ~lines
-    for axis, line in found:  # none, on most images
-        lines &= ~_strokes_along_border(line, digit, axis, morphology.stroke_width(digit))
+    if found:
+        lines &= ~_strokes_among_lines(found, _without_specks(ink & ~lines))
     return lines
 
 
-def _strokes_along_border(line, digit, axis, stroke):
-    """Those of the lines `line` (running along `axis`) that are a stroke of a digit cropped
-    close: a line along the image's border that the `digit` (the ink that is no line) meets, and
-    as wide as its strokes (`stroke` pixels). A 7's bar, or a 2's base, drawn to the edges of a
-    drawing cropped to the digit runs from edge to edge like a ruled line; but it lies on the
-    border and the digit's other strokes join it. A ruled line is thinner than a pen's stroke,
-    and a crop seldom falls on it."""
-    line_rows, digit_rows = np.moveaxis(line, axis, -1), np.moveaxis(digit, axis, -1)
-    has_line = line_rows.any(axis=1)  # the rows (or columns) that lines run along
-    strokes = np.zeros_like(line_rows)
-    for border in (0, len(has_line) - 1):
-        step = 1 if border == 0 else -1
-        inside = border  # the first row past the line lying on this border, if one does
-        while 0 <= inside < len(has_line) and has_line[inside]:
-            inside += step
-        width = abs(inside - border)
-        if 0 < width < len(has_line) and digit_rows[inside].any() and width >= 0.75 * stroke:
-            rows = slice(min(border, inside - step), max(border, inside - step) + 1)
-            strokes[rows] = line_rows[rows]
-    return np.moveaxis(strokes, -1, axis)
+def _strokes_among_lines(found, digit):
+    """Those of the lines that are strokes of a digit drawn to the image's edges, or cropped
+    close: such strokes run from edge to edge as ruled lines do (a 7's bar; the bars and upright
+    of a 3 drawn with a paint program's line tool). `found` lists (axis, its lines); `digit` is
+    the ink that is no line.
+
+    A line is a stroke when it joins the digit, or a stroke, near the image's border (within
+    two strokes' width of it), and is at least half as wide as the digit's strokes. A ruled line
+    runs on past the digit, which meets it (if at all) away from the border, and is thinner than
+    the pen. With no other ink at all, lines of both directions that meet only near the border
+    are the digit (a 7 of a bar and an upright); lines that cross away from it are squared
+    paper, and lines of one direction ruled paper."""
+    each = [(axis, morphology.label(line)) for axis, line in found]
+    each = [(axis, labels == n) for axis, labels in each for n in range(1, labels.max() + 1)]
+    ink = np.zeros_like(digit)
+    for _, line in each:
+        ink |= line
+    stroke = morphology.stroke_width(digit if digit.any() else ink)
+    reach = max(2, int(np.ceil(2 * stroke)))
+    border = np.ones_like(digit)
+    border[reach:-reach, reach:-reach] = False
+    if not digit.any():
+        both = len({axis for axis, _ in each}) == 2
+        return ink if both and not _cross(each, ~border) else np.zeros_like(digit)
+    strokes = digit.copy()
+    joined = True
+    while joined:  # a stroke may join the digit through another: a 4's upright, through its bar
+        joined = False
+        for axis, line in each:
+            thick = np.count_nonzero(line.any(axis=axis)) >= 0.5 * stroke
+            touching = morphology.dilate(line, morphology.SQUARE) & strokes & ~line
+            if thick and not (line & strokes).any() and (touching & border).any():
+                strokes |= line
+                joined = True
+    return strokes & ink
+
+
+def _without_specks(mask):
+    """`mask` without its pieces of under a tenth of the largest one's pixels (KEEP_BLOB)."""
+    labels = morphology.label(mask)
+    size = np.bincount(labels.ravel())
+    size[0] = 0
+    return (size >= KEEP_BLOB * size.max())[labels] & mask
+
+
+def _cross(each, interior):
+    """Whether two of the lines `each` ((axis, mask) pairs) of different directions touch in
+    `interior`."""
+    rows = [line for axis, line in each if axis == 1]
+    cols = [line for axis, line in each if axis == 0]
+    return any((morphology.dilate(r, morphology.SQUARE) & c & interior).any()
+               for r in rows for c in cols)
 
 
 def _runs(mask, axis):

@@ -228,6 +228,28 @@ def test_a_stroke_along_the_border_of_a_digit_cropped_close_is_no_ruled_line():
     np.testing.assert_allclose(to_mnist(cropped_close(drawing)), to_mnist(drawing), atol=1e-6)
 
 
+@pytest.mark.parametrize("digit", [0, 2, 3, 4, 5])
+def test_a_digit_of_straight_strokes_drawn_to_the_edges_keeps_them(digit):
+    # Drawn with a paint program's line tool right to the edges of the canvas, every bar of a 3
+    # (and its upright) runs from edge to edge like a ruled line; they join only near the
+    # border, where lines of squared paper cross away from it. A 4's upright on the border joins
+    # the digit through its bar.
+    drawing = box_digit(digit, 50, width=2, margin=0)
+    x = to_mnist(drawing)
+    reference = to_mnist(np.pad(drawing, 10, constant_values=255))
+    assert np.abs(x - reference).mean() < 0.02
+
+
+def test_a_crossed_seven_drawn_to_the_edges_keeps_its_bar():
+    # A 7 crossed in the middle, as much of Europe writes it, drawn to the edges: its top bar
+    # joins the digit (the short cross stroke) only through its upright, another line.
+    drawing = box_digit(7, 50, width=2, margin=0)
+    drawing[24:26, 15:] = 0
+    x = to_mnist(drawing)
+    reference = to_mnist(np.pad(drawing, 10, constant_values=255))
+    assert np.abs(x - reference).mean() < 0.02
+
+
 def test_squared_paper_whose_lines_fall_on_the_border_loses_them():
     # A photo cropped along the squares, its lines as wide as the pen's: the lines on the border
     # meet only the other lines, not the digit. They go, as the lines inside do.
@@ -285,7 +307,8 @@ def smudge(rng):
     speck,
     lambda rng: on_desk(np.full((200, 160), 230, np.uint8), ["top", "left"]),  # a blank sheet
     smudge,
-], ids=["white", "black", "gradient", "texture", "ruled", "speck", "desk", "smudge"])
+    lambda rng: np.where((np.indices((240, 200)) % 40 == 0).any(axis=0), 120, 220),  # squared
+], ids=["white", "black", "gradient", "texture", "ruled", "speck", "desk", "smudge", "squared"])
 def test_blank_paper_has_no_digit(make, tmp_path):
     blank = np.clip(make(np.random.default_rng(1)), 0, 255).astype(np.uint8)
     with pytest.raises(ImageError, match="no digit found"):
