@@ -376,10 +376,10 @@ def _lines(mask, ink):
 
     A line is a run of ink along a row (or a column) from one edge of the image to the other, and
     thin. The paper's lines run off the image; a digit's stroke, however long and straight (a 3
-    drawn in a paint program as three bars and an upright), stops short of the edges, and must
-    not be taken for one. Where a stroke of the digit crosses a line, the ink is thicker across
-    the line than the line itself: that is the digit's. Rows first, then columns (where two
-    lines cross, the second pass takes it).
+    drawn in a paint program as three bars and an upright), stops short of the edges, or joins
+    the digit near them (`_strokes_among_lines`), and must not be taken for one. Where a stroke
+    of the digit crosses a line, the ink is thicker across the line than the line itself: that
+    is the digit's. Rows first, then columns (where two lines cross, the second pass takes it).
     """
     lines = np.zeros_like(mask)
     found = []  # (axis, its lines)

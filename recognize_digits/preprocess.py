@@ -35,9 +35,9 @@ SIZE = 28  # MNIST: 28x28 images...
 BOX = 20  # ...holding the digit scaled to fit 20x20, aspect ratio kept...
 CENTRE = 14.0  # ...with its centre of mass here (row, column; measured on MNIST: 13.99, 14.01)
 
-# Stroke width once the digit fits the 20x20 box, by `morphology.stroke_width`, on the 60,000 MNIST training
-# digits: 5th percentile, median, 95th percentile. Digits outside that range are brought to the
-# median; digits inside it (nearly all MNIST digits) are left alone.
+# Stroke width once the digit fits the 20x20 box, by `morphology.stroke_width`, on the 60,000
+# MNIST training digits: 5th percentile, median, 95th percentile. Digits outside that range are
+# brought to the median; digits inside it (nearly all MNIST digits) are left alone.
 STROKE_MIN, STROKE_TYPICAL, STROKE_MAX = 1.3, 1.9, 3.0
 KEEP_EXTENT = 0.8  # thinning may not take more than a fifth off the digit's height or width
 
