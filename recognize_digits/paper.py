@@ -416,8 +416,7 @@ def _strokes_among_lines(found, digit):
     the pen. With no other ink at all, lines of both directions that meet only near the border
     are the digit (a 7 of a bar and an upright); lines that cross away from it are squared
     paper, and lines of one direction ruled paper."""
-    each = [(axis, morphology.label(line)) for axis, line in found]
-    each = [(axis, labels == n) for axis, labels in each for n in range(1, labels.max() + 1)]
+    each = [(axis, one) for axis, line in found for one in _each_line(line, axis)]
     ink = np.zeros_like(digit)
     for _, line in each:
         ink |= line
@@ -432,13 +431,24 @@ def _strokes_among_lines(found, digit):
     joined = True
     while joined:  # a stroke may join the digit through another: a 4's upright, through its bar
         joined = False
+        near = morphology.dilate(strokes & border, morphology.SQUARE)  # joins near the border
         for axis, line in each:
             thick = np.count_nonzero(line.any(axis=axis)) >= 0.5 * stroke
-            touching = morphology.dilate(line, morphology.SQUARE) & strokes & ~line
-            if thick and not (line & strokes).any() and (touching & border).any():
+            if thick and not (line & strokes).any() and (line & near).any():
                 strokes |= line
                 joined = True
     return strokes & ink
+
+
+def _each_line(lines, axis):
+    """The lines of `lines` (running along `axis`) one by one: each a band of adjacent rows (or
+    columns) that hold line pixels."""
+    held = np.flatnonzero(lines.any(axis=axis))
+    for band in np.split(held, np.flatnonzero(np.diff(held) > 1) + 1) if held.size else []:
+        one = np.zeros_like(lines)
+        index = (band,) if axis == 1 else (slice(None), band)
+        one[index] = lines[index]
+        yield one
 
 
 def _without_specks(mask):
@@ -450,12 +460,14 @@ def _without_specks(mask):
 
 
 def _cross(each, interior):
-    """Whether two of the lines `each` ((axis, mask) pairs) of different directions touch in
-    `interior`."""
-    rows = [line for axis, line in each if axis == 1]
-    cols = [line for axis, line in each if axis == 0]
-    return any((morphology.dilate(r, morphology.SQUARE) & c & interior).any()
-               for r in rows for c in cols)
+    """Whether lines of `each` ((axis, mask) pairs) of different directions touch in `interior`."""
+    rows, cols = np.zeros_like(interior), np.zeros_like(interior)
+    for axis, line in each:
+        if axis == 1:
+            rows |= line
+        else:
+            cols |= line
+    return bool((morphology.dilate(rows, morphology.SQUARE) & cols & interior).any())
 
 
 def _runs(mask, axis):
