@@ -416,17 +416,16 @@ def _strokes_among_lines(found, digit):
     the pen. With no other ink at all, lines of both directions that meet only near the border
     are the digit (a 7 of a bar and an upright); lines that cross away from it are squared
     paper, and lines of one direction ruled paper."""
-    each = [(axis, one) for axis, line in found for one in _each_line(line, axis)]
-    ink = np.zeros_like(digit)
-    for _, line in each:
-        ink |= line
+    by_axis = dict(found)  # one mask of lines per direction
+    ink = np.logical_or.reduce(list(by_axis.values()))
     stroke = morphology.stroke_width(digit if digit.any() else ink)
     reach = max(2, int(np.ceil(2 * stroke)))
     border = np.ones_like(digit)
     border[reach:-reach, reach:-reach] = False
     if not digit.any():
-        both = len({axis for axis, _ in each}) == 2
-        return ink if both and not _cross(each, ~border) else np.zeros_like(digit)
+        both = len(by_axis) == 2
+        return ink if both and not _cross(by_axis, ~border) else np.zeros_like(digit)
+    each = [(axis, one) for axis, line in found for one in _each_line(line, axis)]
     strokes = digit.copy()
     joined = True
     while joined:  # a stroke may join the digit through another: a 4's upright, through its bar
@@ -459,14 +458,10 @@ def _without_specks(mask):
     return (size >= KEEP_BLOB * size.max())[labels] & mask
 
 
-def _cross(each, interior):
-    """Whether lines of `each` ((axis, mask) pairs) of different directions touch in `interior`."""
-    rows, cols = np.zeros_like(interior), np.zeros_like(interior)
-    for axis, line in each:
-        if axis == 1:
-            rows |= line
-        else:
-            cols |= line
+def _cross(by_axis, interior):
+    """Whether the row lines and the column lines (`by_axis[1]`, `by_axis[0]`) touch in
+    `interior`."""
+    rows, cols = by_axis[1], by_axis[0]
     return bool((morphology.dilate(rows, morphology.SQUARE) & cols & interior).any())
 
 
