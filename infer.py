@@ -7,11 +7,11 @@
     python infer.py --serve                    # draw a digit: open http://127.0.0.1:8000/
 
 Each image is first made to look like MNIST (white digit on black, cropped, fitted into 20x20,
-centred by mass in 28x28: see recognize_digits/preprocess.py); `--preprocess book` uses the
+centred by mass in 28x28: see recognize_digits/images/preprocess.py); `--preprocess book` uses the
 chapter's plain `load_image` instead, for comparison. An image may hold a number: its ink is
-split into digits, left to right, each read the same way (recognize_digits/number.py);
+split into digits, left to right, each read the same way (recognize_digits/images/number.py);
 `--digits one` reads the whole image as one digit. `--serve` runs a page on which to draw a
-digit or drop a photo, read the same way (see recognize_digits/serve.py).
+digit or drop a photo, read the same way (see recognize_digits/serve/server.py).
 """
 
 import glob
@@ -19,11 +19,17 @@ import json
 import os
 import sys
 
-import numpy as np
+from recognize_digits.run.environment import prepare_paddle
 
-from recognize_digits import cli, device, number, serve
-from recognize_digits.images import ImageError
-from recognize_digits.inference import Predictor, default_save_dir, read_info
+prepare_paddle()  # first, before Paddle loads: its log and warnings kept from the user
+import numpy as np  # noqa: E402
+
+from recognize_digits.images import number  # noqa: E402
+from recognize_digits.images.loading import ImageError  # noqa: E402
+from recognize_digits.inference import Predictor, default_save_dir  # noqa: E402
+from recognize_digits.run import cli, device  # noqa: E402
+from recognize_digits.run.model_files import read_info  # noqa: E402
+from recognize_digits.serve import server  # noqa: E402
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm")
@@ -141,10 +147,10 @@ def classify(args):
 def serve_page(args):
     """--serve: listen first (a port in use is said at once), load the model once, serve."""
     read_info(args.model_dir)
-    with serve.open_server(args.host, args.port) as server:
-        server.reader = serve.DigitReader(load_predictor(args), args.preprocess, args.top_k,
-                                          args.digits)
-        return serve.serve(server)
+    with server.open_server(args.host, args.port) as http_server:
+        http_server.reader = server.DigitReader(load_predictor(args), args.preprocess, args.top_k,
+                                                args.digits)
+        return server.serve(http_server)
 
 
 def main(argv=None):

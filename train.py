@@ -16,23 +16,30 @@ import os
 import sys
 import time
 
-import recognize_digits  # noqa: F401  (first: it quiets Paddle's log and warnings before Paddle loads)
-import paddle
+from recognize_digits.run.environment import prepare_paddle
 
-from recognize_digits import (checkpoint, cli, data, device, distributed, figures, files,
-                              inference, models, readers)
-from recognize_digits.inference import (MODEL_INPUT, Predictor, default_save_dir,
-                                        save_inference_model)
-from recognize_digits.models import CHAPTER_NAMES, MODELS
-from recognize_digits.plot import plot_costs
-from recognize_digits.training import (ExponentialMovingAverage, DivergedError, check_finite,
-                                       optimizer_program, train_program, train_test)
+prepare_paddle()  # first, before Paddle loads: its log and warnings kept from the user
+import paddle  # noqa: E402
+
+from recognize_digits import data, models, readers  # noqa: E402
+from recognize_digits.inference import MODEL_INPUT, Predictor, default_save_dir  # noqa: E402
+from recognize_digits.models import CHAPTER_NAMES, MODELS  # noqa: E402
+from recognize_digits.plot import (confusion_matrix, format_per_class, plot_confusion,  # noqa: E402
+                                   plot_costs)
+from recognize_digits.run import (checkpoint, cli, device, distributed, files,  # noqa: E402
+                                  model_files)
+from recognize_digits.run.console import Console  # noqa: E402
+from recognize_digits.training import (DivergedError, ExponentialMovingAverage,  # noqa: E402
+                                       check_finite, optimizer_program, train_program, train_test)
 
 # Augmentation by default where it was measured to help on held-out training images
 # (bench/validation.py, docs/results.md): LeNet-5 validates better with it; with the moving
 # average of the weights, the MLP does not; softmax regression, a linear model, cannot learn that
 # a shifted digit is the same digit and loses 3 points.
 AUGMENT_BY_DEFAULT = {"softmax": False, "mlp": False, "cnn": True}
+# The settings of a run, when their flags are left out. The flags' own default is None, so that
+# --resume can tell a flag given (and overruled by the checkpoint's setting) from one left out.
+DEFAULTS = {"model": "cnn", "batch_size": 64, "lr": 0.001, "seed": 90, "ema_decay": 0.999}
 
 
 def parse_args(argv=None):
@@ -42,17 +49,17 @@ def parse_args(argv=None):
                              "cnn = convolutional_neural_network, LeNet-5 (default: cnn)")
     parser.add_argument("--epochs", type=cli.positive_int, default=5,
                         help="passes over the 60,000 training images (default: 5)")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=64,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=None,
                         help="images per training step, per process (default: 64)")
-    parser.add_argument("--lr", type=cli.positive_float, default=0.001,
+    parser.add_argument("--lr", type=cli.positive_float, default=None,
                         help="Adam's learning rate (default: 0.001)")
-    parser.add_argument("--seed", type=cli.seed, default=90,
+    parser.add_argument("--seed", type=cli.seed, default=None,
                         help="seed of the initial weights, each epoch's shuffle and augmentation "
                              "(default: 90)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="randomly shift, rotate, scale and thicken the training digits "
                              "(default: on for cnn, off for softmax and mlp)")
-    parser.add_argument("--ema-decay", type=cli.fraction, default=0.999, metavar="D",
+    parser.add_argument("--ema-decay", type=cli.fraction, default=None, metavar="D",
                         help="test and export a moving average of the weights over the last "
                              "steps (at most about 1/(1-D) of them); 0 tests and exports the "
                              "weights as trained, as the chapter does (default: 0.999)")
@@ -72,9 +79,14 @@ def parse_args(argv=None):
     cli.add_device_argument(parser, "train")
     parser.add_argument("--log-interval", type=cli.positive_int, default=100,
                         help="print the training cost every this many batches (default: 100)")
-    args = parser.parse_args(argv)
-    args.model_given = args.model is not None  # --resume must know if the user named one
-    args.model = args.model or "cnn"
+    return parser.parse_args(argv)
+
+
+def with_defaults(args):
+    """The settings left out, at their defaults (the augmentation's depends on the model)."""
+    for name, value in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if args.augment is None:
         args.augment = AUGMENT_BY_DEFAULT[args.model]
     return args
@@ -132,17 +144,6 @@ def model_info(args, best):
     }
 
 
-def claim_save_dir(save_dir):
-    """Before training, on the main process: prove the save dir, and Paddle's cache under HOME,
-    can be written; take the save dir for this run (a lock, released when the returned file is
-    closed or the process ends); and remove what a killed run left there."""
-    files.check_save_dir(save_dir)
-    files.check_paddle_cache()
-    lock = files.lock_save_dir(save_dir)
-    inference.remove_leftovers(save_dir)
-    return lock
-
-
 def describe(args, model, images, first_epoch, world):
     """The run's first line: what is trained, on what, how."""
     return (f"{'Resuming' if first_epoch else 'Training'} {CHAPTER_NAMES[args.model]} "
@@ -155,9 +156,9 @@ def describe(args, model, images, first_epoch, world):
 
 def save_epoch(args, save_dir, model, optimizer, ema, epoch, history, best):
     """After each pass: event_handler_plot's cost curves, and a checkpoint to resume from."""
-    with files.writing("cost plot", save_dir):
-        plot_costs(history, os.path.join(save_dir, "cost.png"),
-                   title=f"{CHAPTER_NAMES[args.model]}: train and test cost")
+    with files.writing("cost plot", save_dir), \
+            files.atomic_path(os.path.join(save_dir, "cost.png")) as path:
+        plot_costs(history, path, title=f"{CHAPTER_NAMES[args.model]}: train and test cost")
     with files.writing("checkpoint", save_dir):
         checkpoint.save_run(save_dir, model, optimizer, ema, args, epoch, history, best)
 
@@ -165,10 +166,11 @@ def save_epoch(args, save_dir, model, optimizer, ema, epoch, history, best):
 def report_saved(save_dir, images, labels, name, seconds, epochs, console):
     """Run the exported best pass with Paddle Inference on the test set: which digits it confuses;
     then say what was saved where."""
-    counts = figures.confusion_matrix(labels, Predictor(save_dir)(images).argmax(axis=1))
-    with files.writing("confusion matrix", save_dir):
-        figures.plot_confusion(counts, os.path.join(save_dir, "confusion.png"), name)
-    console.print("Per-class accuracy: " + figures.format_per_class(counts))
+    counts = confusion_matrix(labels, Predictor(save_dir)(images).argmax(axis=1))
+    with files.writing("confusion matrix", save_dir), \
+            files.atomic_path(os.path.join(save_dir, "confusion.png")) as path:
+        plot_confusion(counts, path, name)
+    console.print("Per-class accuracy: " + format_per_class(counts))
     console.print(f"Trained {epochs} epoch{'s' if epochs > 1 else ''} in {seconds:.1f} s "
                   f"({seconds / epochs:.1f} s per epoch, test loop included); inference model, "
                   f"cost plot and confusion matrix saved in {save_dir}/")
@@ -176,12 +178,15 @@ def report_saved(save_dir, images, labels, name, seconds, epochs, console):
 
 def main(argv=None):
     args = parse_args(argv)
-    save_dir = args.save_dir or default_save_dir(args.model)
+    save_dir = args.save_dir or default_save_dir(args.model or DEFAULTS["model"])
     rank, world = distributed.init()
     main_process = rank == 0  # only it prints, plots, checkpoints and exports
-    console = cli.Console(enabled=main_process, prog="train.py")
-    lock = claim_save_dir(save_dir) if main_process else None  # noqa: F841  (held while main runs)
-    saved = checkpoint.read_for_resume(args, save_dir)  # with --resume, its settings go into args
+    console = Console(enabled=main_process, prog="train.py")
+    lock = model_files.claim_save_dir(save_dir) if main_process else None  # noqa: F841  (held by main)
+    saved = checkpoint.read_for_resume(save_dir, args)  # --resume: the run to carry on
+    args, overruled = checkpoint.with_run_settings(args, saved)
+    console.note_overruled(overruled)
+    args = with_defaults(args)
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
 
@@ -218,7 +223,7 @@ def main(argv=None):
                     if main_process and (best is None or avg_cost < best["test_cost"]):
                         best = {"epoch": epoch, "test_cost": avg_cost, "test_acc": acc}
                         with files.writing("inference model", save_dir):
-                            save_inference_model(save_dir, model, model_info(args, best))
+                            model_files.export_model(save_dir, model, model_info(args, best))
                 if main_process:
                     save_epoch(args, save_dir, model, optimizer, ema, epoch, history, best)
     except DivergedError as err:

@@ -21,15 +21,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 from drawings import BOX_DIGITS, box_digit  # noqa: E402
 from machine import describe  # noqa: E402
 from real_digits import model_and_digits  # noqa: E402
 from real_digits_harder import read  # noqa: E402
-from recognize_digits import cli, data  # noqa: E402
-from recognize_digits.images import ImageError, open_image  # noqa: E402
-from recognize_digits.paper import _otsu  # noqa: E402
-from recognize_digits.preprocess import to_mnist  # noqa: E402
+from recognize_digits import data  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
+from recognize_digits.images.loading import ImageError, open_image  # noqa: E402
+from recognize_digits.images.lighting import otsu  # noqa: E402
+from recognize_digits.images.preprocess import to_mnist  # noqa: E402
 
 MARGINS = (0, 1, 3)  # pixels of paper left on each side of the ink
 EDGES = (0.0, 0.01, 0.02)  # how far short of the canvas's edges straight strokes are drawn
@@ -68,7 +71,7 @@ def main(argv=None):
     for margin in MARGINS:
         answers = []
         for image in images:
-            dark = image < _otsu(image.astype(np.float64))
+            dark = image < otsu(image.astype(np.float64))
             ink = dark if dark.mean() < 0.5 else ~dark
             answers.append(read(predictor, cropped_close(image, ink, margin)))
         right = sum(answer == label for answer, label in zip(answers, labels))

@@ -17,7 +17,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402

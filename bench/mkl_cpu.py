@@ -1,5 +1,5 @@
 """Which code MKL runs on this CPU: matrix multiplies and training steps under each setting of
-MKL_DEBUG_CPU_TYPE (see recognize_digits/__init__.py, which picks one on AMD CPUs).
+MKL_DEBUG_CPU_TYPE (see recognize_digits/run/environment.py, which picks one on AMD CPUs).
 
     python bench/mkl_cpu.py
 
@@ -25,7 +25,9 @@ SHAPES = [(64, 784, 200), (50, 500, 64), (4096, 500, 50)]
 CHILD = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/bench")
-import recognize_digits, paddle, numpy as np
+from recognize_digits.run.environment import prepare_paddle
+prepare_paddle()
+import paddle, numpy as np
 from recognize_digits import models, training
 out = []
 for m, k, n in %r:

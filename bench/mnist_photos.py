@@ -22,14 +22,17 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402
 from PIL import Image  # noqa: E402
-from recognize_digits import cli, data  # noqa: E402
-from recognize_digits.images import ImageError  # noqa: E402
+from recognize_digits import data  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
+from recognize_digits.images.loading import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
-from recognize_digits.preprocess import to_mnist  # noqa: E402
+from recognize_digits.images.preprocess import to_mnist  # noqa: E402
 
 
 def photo(digit, rng, desk=False, specks=True):

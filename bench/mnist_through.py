@@ -15,7 +15,7 @@ random sample of --count), so that the test set stays for the final check (bench
   the ink step alone (finding the ink, without the stroke width and the scaling).
 
 --stroke-band and --ink-percentile try other settings (preprocess.STROKE_MIN/MAX,
-paper.INK_PERCENTILE) in this process only.
+ink.INK_PERCENTILE) in this process only.
 """
 
 import os
@@ -24,10 +24,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import cli, data, morphology, paper, preprocess  # noqa: E402
+from recognize_digits import data  # noqa: E402
+from recognize_digits.images import ink, morphology, preprocess  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 
 
@@ -47,21 +51,21 @@ def main(argv=None):
     if args.stroke_band:
         preprocess.STROKE_MIN, preprocess.STROKE_MAX = args.stroke_band
     if args.ink_percentile is not None:
-        paper.INK_PERCENTILE = args.ink_percentile
+        ink.INK_PERCENTILE = args.ink_percentile
 
     grey, labels = data.load_mnist("train", args.data_dir, raw=True)
     pick = np.random.default_rng(1).choice(len(grey), min(args.count, len(grey)), replace=False)
     grey, labels = grey[pick], labels[pick]
     print(f"Machine: {describe()}; {len(grey):,} MNIST training digits")
 
-    inks = [paper.crop(preprocess.find_ink_in(g)) for g in grey]  # to_mnist's steps 1-3
+    inks = [ink.crop(preprocess.find_ink_in(g)) for g in grey]  # to_mnist's steps 1-3
     widths = np.array([stroke_width(ink) for ink in inks])
     shown = [0.5, 1, 5, 50, 95, 99, 99.5]
     print("stroke width at 20x20, percentiles "
           + ", ".join(f"{p:g}: {w:.2f}" for p, w in zip(shown, np.percentile(widths, shown))))
     band = (preprocess.STROKE_MIN, preprocess.STROKE_MAX)
     outside = np.count_nonzero((widths < band[0]) | (widths > band[1]))
-    print(f"band {band[0]:g}-{band[1]:g}, ink scaled so its {paper.INK_PERCENTILE:g}th percentile "
+    print(f"band {band[0]:g}-{band[1]:g}, ink scaled so its {ink.INK_PERCENTILE:g}th percentile "
           f"is 1: the stroke step changes {outside:,} digits ({100 * outside / len(grey):.1f}%)")
 
     raw = grey.astype(np.float32) / 255
@@ -76,7 +80,7 @@ def main(argv=None):
     print(f"model: {100 * before.mean():.2f}% raw, {100 * after.mean():.2f}% through to_mnist: "
           + lost_and_won(before, after))
     ink_only = np.stack([preprocess._centre_by_mass(ink) for ink in inks])
-    print("  the ink step alone (paper.find_ink, then cropped and centred, not scaled): "
+    print("  the ink step alone (ink.find_ink, then cropped and centred, not scaled): "
           + lost_and_won(before, reads_right(predictor, ink_only, labels)))
 
 

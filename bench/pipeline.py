@@ -19,11 +19,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the project: recognize_digits and train.py
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
 import train  # noqa: E402
-from recognize_digits import cli, data, distributed, models, readers, training  # noqa: E402
+from recognize_digits import data, models, readers, training  # noqa: E402
+from recognize_digits.run import cli, distributed  # noqa: E402
 from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
 
 

@@ -17,7 +17,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle)
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
 from machine import describe  # noqa: E402

@@ -13,12 +13,23 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import recognize_digits  # noqa: E402,F401
 import torch  # noqa: E402
+from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import cli, data, readers  # noqa: E402
-from torch_nets import NETWORKS  # noqa: E402
+from recognize_digits import data, readers  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
+
+# The chapter's three networks in PyTorch, layer for layer as recognize_digits/models.py; also
+# for the side-by-side timings of bench/speed.py and bench/step_parts.py.
+NETWORKS = {
+    "softmax": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),
+    "mlp": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 200), nn.ReLU(),
+                                 nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, 10)),
+    "cnn": lambda: nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2, 2),
+                                 nn.BatchNorm2d(20), nn.Conv2d(20, 50, 5), nn.ReLU(),
+                                 nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(800, 10)),
+}
 
 
 def main(argv=None):

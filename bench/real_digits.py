@@ -19,12 +19,15 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
-from recognize_digits import RecognizeDigitsError, cli, data  # noqa: E402
-from recognize_digits.images import ImageError  # noqa: E402
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
+from recognize_digits import RecognizeDigitsError, data  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
+from recognize_digits.images.loading import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
-from recognize_digits.number import digit_inputs, reading  # noqa: E402
-from recognize_digits.preprocess import preprocess, to_mnist  # noqa: E402
+from recognize_digits.images.number import digit_inputs, reading  # noqa: E402
+from recognize_digits.images.preprocess import preprocess, to_mnist  # noqa: E402
 
 
 def add_model_and_data_arguments(parser):

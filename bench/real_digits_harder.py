@@ -22,13 +22,15 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle: import it first)
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 from machine import describe  # noqa: E402
 from mnist_photos import on_desk  # noqa: E402
 from real_digits import model_and_digits  # noqa: E402
-from recognize_digits import cli  # noqa: E402
-from recognize_digits.images import ImageError, open_image  # noqa: E402
-from recognize_digits.preprocess import preprocess  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
+from recognize_digits.images.loading import ImageError, open_image  # noqa: E402
+from recognize_digits.images.preprocess import preprocess  # noqa: E402
 
 PHOTOS = 4  # desks per digit
 DIM = ((1.0, 8), (0.6, 8), (0.5, 10), (0.4, 12))  # (brightness, noise in grey levels)

@@ -20,9 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle)
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 from machine import describe  # noqa: E402
-from recognize_digits import checkpoint, models  # noqa: E402
+from recognize_digits import models  # noqa: E402
+from recognize_digits.run import checkpoint  # noqa: E402
 
 CHAPTER = {  # the chapter's name and reported test accuracy of each model
     "softmax": ("softmax_regression", 92.34),
@@ -87,7 +90,7 @@ def main():
         with open(args.out, "w") as f:
             f.write(table + "\n")
 
-    from recognize_digits.figures import plot_cost_curves
+    from recognize_digits.plot import plot_cost_curves
 
     plot_cost_curves(histories, args.figure)
     print("cost curves:", args.figure)

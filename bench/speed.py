@@ -29,10 +29,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import paddle  # noqa: E402
 from machine import describe  # noqa: E402
-from recognize_digits import cli, data, inference, models, readers, training  # noqa: E402
+from recognize_digits import data, inference, models, readers, training  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
 from steps import StepTimer, alternately, fixed_batch, ratio_summary  # noqa: E402
 
 LENET_MFLOP_PER_IMAGE = 11.0  # forward + backward of one 28x28 image, as counted in the README
@@ -87,7 +90,7 @@ def torch_steps(name, images, labels):
     """The same as paddle_steps, for the same network in PyTorch (bench/torch_nets.py)."""
     import torch
     from torch import nn
-    from torch_nets import NETWORKS
+    from pytorch_reference import NETWORKS
 
     net = NETWORKS[name]()
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)

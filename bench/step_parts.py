@@ -30,7 +30,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import recognize_digits  # noqa: E402,F401
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
@@ -58,7 +60,7 @@ def paddle_operators_per_step(name, ema_decay, steps=10):
 
 def torch_operators_per_step(name, steps=10):
     import torch
-    from torch_nets import NETWORKS
+    from pytorch_reference import NETWORKS
 
     net = NETWORKS[name]()
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)

@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from recognize_digits import RecognizeDigitsError, cli  # noqa: E402
+from recognize_digits import RecognizeDigitsError  # noqa: E402
+from recognize_digits.run import cli  # noqa: E402
 
 VALIDATION_SIZE = 10_000
 
@@ -35,7 +36,8 @@ def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
     import paddle
 
     import train
-    from recognize_digits import cli, data, distributed, models, readers, training
+    from recognize_digits import data, models, readers, training
+    from recognize_digits.run import cli, distributed
 
     images, labels = data.load_mnist("train", data_dir)
     split = len(labels) - VALIDATION_SIZE
@@ -80,7 +82,9 @@ def main(argv=None):
         print(json.dumps(train_and_validate(**json.loads(args.one))))
         return
 
-    import recognize_digits  # noqa: F401  (quiets paddle)
+    from recognize_digits.run.environment import prepare_paddle
+
+    prepare_paddle()
     from machine import describe
 
     configs = [{"model": m, "augment": a == "on", "ema_decay": d, "seed": s,

@@ -19,8 +19,7 @@ import zlib
 
 import numpy as np
 
-from recognize_digits import RecognizeDigitsError
-from recognize_digits.files import special_file
+from recognize_digits import RecognizeDigitsError, special_file
 
 # Paddle's dataset mirror and the official md5s (the same ones paddle.vision.datasets.MNIST checks).
 URL_PREFIX = "https://dataset.bj.bcebos.com/mnist/"
@@ -149,7 +148,7 @@ def read_idx(path, ndim):
 
 
 def _special_file(path):
-    """files.special_file, with a missing file left for gzip.open to report."""
+    """special_file, with a missing file left for gzip.open to report."""
     try:
         return special_file(path)
     except FileNotFoundError:

@@ -41,24 +41,31 @@ def multilayer_perceptron():
     )
 
 
-class SimpleImgConvPool(nn.Conv2D):
+class SimpleImgConvPool(nn.Layer):
     """The chapter's `simple_img_conv_pool`: a convolution, ReLU, then a max-pool (2x2, stride 2).
 
-    Computed in an order that trains faster on a CPU, with the same results: the convolution
+    Its parameters are those of an `nn.Conv2D` (`weight`, `bias`), initialised the same way, but it
+    computes in an order that trains faster on a CPU, with the same results: the convolution
     without its bias, the max-pool, then the bias and the ReLU. Adding a channel's bias and
     taking the ReLU both keep the order of numbers, so max(relu(c + b)) = relu(max(c) + b)
     exactly, and the gradients reach the same places; the bias add and the ReLU then run on a
     map four times smaller. While training, the max-pool keeps where each maximum was
     (`return_mask=True`): Paddle 3.3's CPU gradient of the plain max-pool searches every window
     again, and is several times slower than sending each gradient to its kept place. The bias is
-    added as [C, 1, 1], not [1, C, 1, 1] as in `nn.Conv2D`: same sum, faster CPU kernels.
-    Together LeNet-5 trains about 1.3x faster (`python bench/lenet_variants.py`).
+    added as [C, 1, 1], not [1, C, 1, 1] as in `nn.Conv2D`: same sum, faster CPU kernels. How
+    much faster LeNet-5 trains: docs/speed.md, "What made training faster".
     tests/test_models.py checks the outputs and gradients against `nn.Conv2D`, `nn.ReLU` and
     `nn.MaxPool2D`, ties within a window included (both send the gradient to the first maximum).
     """
 
     def __init__(self, in_channels, num_filters, filter_size, pool_size=2, pool_stride=2):
-        super().__init__(in_channels, num_filters, filter_size)
+        super().__init__()
+        # nn.Conv2D's initialisation: weights from N(0, 2 / fan-in) (He), biases 0.
+        fan_in = in_channels * filter_size * filter_size
+        self.weight = self.create_parameter(
+            [num_filters, in_channels, filter_size, filter_size],
+            default_initializer=nn.initializer.Normal(0.0, (2.0 / fan_in) ** 0.5))
+        self.bias = self.create_parameter([num_filters], is_bias=True)
         self.pool_size, self.pool_stride = pool_size, pool_stride
 
     def forward(self, x):

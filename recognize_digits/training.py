@@ -2,7 +2,7 @@
 
 The chapter builds these as static programs run by an executor. In Paddle 3's dynamic graph they
 are plain functions: a forward pass that returns the cost, Adam stepping on its gradients, and a
-test loop. They take numpy batches (see readers.py) and know nothing of the command line or the log:
+test loop. They take numpy batches (readers.py) and know nothing of the command line or the log:
 train.py's training loop calls them, as the chapter's trainer does.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 
-from recognize_digits import RecognizeDigitsError, distributed
+from recognize_digits import RecognizeDigitsError
 
 
 class DivergedError(RecognizeDigitsError):
@@ -45,8 +45,8 @@ def optimizer_program(parameters, learning_rate=0.001):
     """The chapter's optimizer_program: Adam with learning rate 0.001.
 
     `use_multi_tensor=True` updates all the parameters in one call (`merged_adam_`) instead of
-    one `adam_` call each: the same update, up to float rounding, and on a CPU the MLP trains
-    about 1.3x faster (`python bench/step_parts.py`).
+    one `adam_` call each: the same update, up to float rounding, and faster on a CPU for the
+    small models (docs/speed.md, "What made training faster").
     """
     return paddle.optimizer.Adam(learning_rate=learning_rate, parameters=parameters,
                                  use_multi_tensor=True)
@@ -129,8 +129,7 @@ def train_test(model, batches, world=1):
         total_correct += round(float(acc) * n)  # a count: exact, whatever float32 made of acc
         total += n
     if world > 1:
-        total_cost, total_correct, total = distributed.all_sum([total_cost, total_correct, total],
-                                                               world)
+        total_cost, total_correct, total = all_sum([total_cost, total_correct, total], world)
     return total_cost / total, total_correct / total
 
 
@@ -144,8 +143,19 @@ def check_finite(cost, epoch, step=None):
     return cost
 
 
+def all_sum(values, world):
+    """Sum a list of numbers over all `world` processes (the numbers themselves when alone)."""
+    if world == 1:
+        return list(values)
+    import paddle.distributed as dist  # only under paddle.distributed.launch
+
+    tensor = paddle.to_tensor(np.asarray(values, dtype=np.float64))
+    dist.all_reduce(tensor)
+    return tensor.numpy().tolist()
+
+
 @paddle.no_grad()
-def predict(model, images, batch_size=1000):
+def probabilities(model, images, batch_size=1000):
     """Probabilities [N, 10] of the model (logits -> softmax) on float32 images [N, 1, 28, 28]."""
     model.eval()
     out = [F.softmax(model(paddle.to_tensor(images[i : i + batch_size]))).numpy()

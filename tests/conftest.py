@@ -11,15 +11,19 @@ import struct
 import sys
 
 import numpy as np
-import paddle
 import pytest
 from hypothesis import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import recognize_digits  # noqa: E402,F401  (quiets paddle before any test imports it)
-from recognize_digits import data, inference, models, readers, training  # noqa: E402
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # as train.py and infer.py do: Paddle's log and warnings kept out
+import paddle  # noqa: E402
+
+from recognize_digits import data, models, readers, training  # noqa: E402
+from recognize_digits.run import model_files  # noqa: E402
 
 # In CI the property tests draw the same examples every run: a red CI then means the change, not
 # a lucky draw. Locally they keep exploring new examples.
@@ -83,5 +87,5 @@ def model_dir(mnist_dir, tmp_path_factory):
     optimizer = training.optimizer_program(model.parameters())
     train_steps(model, optimizer, readers.batches(images[:12000], labels[:12000], 64))
     folder = tmp_path_factory.mktemp("cnn.inference.model")
-    inference.save_inference_model(folder, model, {"model": "cnn"})
+    model_files.export_model(folder, model, {"model": "cnn"})
     return str(folder)

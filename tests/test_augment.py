@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recognize_digits.augment import augment, turn_scale_shift
+from recognize_digits.readers import augment, turn_scale_shift
 
 
 def bar():

@@ -195,7 +195,7 @@ def model_cases(model_dir, tmp_path_factory):
     other = folder / "other_model"
     other.mkdir()
     import paddle
-    from recognize_digits.inference import INFO_FILE, file_records
+    from recognize_digits.run.model_files import INFO_FILE, file_records
     paddle.jit.save(paddle.nn.Linear(100, 3), str(other / "model"),
                     input_spec=[paddle.static.InputSpec([None, 100], "float32", "x")])
     info = json.loads(open(os.path.join(model_dir, INFO_FILE)).read())

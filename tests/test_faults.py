@@ -27,8 +27,9 @@ from PIL import Image
 import infer
 import train
 from conftest import ROOT, train_steps
-from recognize_digits import checkpoint, cli, data, files, inference, models, readers, training
-from recognize_digits.preprocess import preprocess
+from recognize_digits import RecognizeDigitsError, data, inference, models, readers, training
+from recognize_digits.run import checkpoint, cli, files, model_files
+from recognize_digits.images.preprocess import preprocess
 
 INFER_3 = os.path.join(ROOT, "image", "infer_3.png")
 MARKER = "the crafted checkpoint ran code"
@@ -73,15 +74,15 @@ def fill(folder, leave):
         f.write(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave))
 
 
-def model_files(folder):
+def model_bytes(folder):
     return {name: open(os.path.join(folder, name), "rb").read()
-            for name in inference.MODEL_FILES + (inference.INFO_FILE,)}
+            for name in model_files.MODEL_FILES + (model_files.INFO_FILE,)}
 
 
 # --- 1. A model is never replaced by a worse file ---------------------------------------------
 
 class DiskFullAtTheSecondExport:
-    """train.save_inference_model, with the disk full from the second export on: filled to
+    """model_files.export_model, with the disk full from the second export on: filled to
     16 KB where the tmpfs is, else paddle.jit.save made to do what it does on such a disk (cut
     the weights short to 12,288 bytes, and say nothing)."""
 
@@ -94,10 +95,11 @@ class DiskFullAtTheSecondExport:
             fill(self.disk, 16 * 1024)
         elif self.calls == 2:
             self.monkeypatch.setattr(paddle.jit, "save", jit_save_on_a_full_disk)
-        return inference.save_inference_model(save_dir, model, info)
+        return REAL_EXPORT(save_dir, model, info)
 
 
 REAL_JIT_SAVE = paddle.jit.save
+REAL_EXPORT = model_files.export_model
 
 
 def jit_save_on_a_full_disk(layer, path, **kwargs):
@@ -109,18 +111,19 @@ def test_a_full_disk_never_replaces_the_model(mnist_dir, small_disk, tmp_path, m
                                               capsys):
     """paddle.jit.save does not raise on a full disk; the export is checked, the old model kept."""
     save_dir = str((small_disk or tmp_path) / "m")
-    monkeypatch.setattr(train, "save_inference_model",
+    monkeypatch.setattr(model_files, "export_model",
                         DiskFullAtTheSecondExport(small_disk, monkeypatch))
     assert run_train("--epochs", "1", "--save-dir", save_dir) == 0
-    before = model_files(save_dir)
+    before = model_bytes(save_dir)
     capsys.readouterr()
     assert run_train("--epochs", "2", "--resume", "--save-dir", save_dir) == 1
     assert one_error(capsys) == (
         f"could not write the inference model in {save_dir} (the exported model.pdiparams came "
         f"out 12,288 bytes, not the 31,451 its weights take: is the disk full?); the files "
         f"already there are kept. Free some space, or choose another --save-dir.")
-    assert model_files(save_dir) == before  # epoch 0's model, untouched
-    assert inference.Predictor(save_dir).info["epoch"] == 0
+    assert model_bytes(save_dir) == before  # epoch 0's model, untouched
+    assert model_files.read_info(save_dir)["epoch"] == 0
+    inference.Predictor(save_dir)  # and it loads
     assert checkpoint.read_checkpoint(save_dir)["state"]["epoch"] == 0
     assert not [name for name in os.listdir(save_dir) if name.startswith(".export-")]
 
@@ -178,9 +181,9 @@ def test_an_export_killed_between_its_renames_is_finished_by_the_next_run(tmp_pa
     old, new, save_dir = tmp_path / "old", tmp_path / "new", tmp_path / "m"
     for seed, folder in ((1, old), (2, new)):
         paddle.seed(seed)
-        inference.save_inference_model(str(folder), models.softmax_regression(), {"seed": seed})
+        model_files.export_model(str(folder), models.softmax_regression(), {"seed": seed})
     shutil.copytree(old, save_dir)
-    for name in inference.MODEL_FILES:
+    for name in model_files.MODEL_FILES:
         shutil.copy(new / name, save_dir / name)
     (save_dir / ".export-killed").mkdir()
     shutil.copy(new / "model_info.json", save_dir / ".export-killed" / "model_info.json")
@@ -188,9 +191,9 @@ def test_an_export_killed_between_its_renames_is_finished_by_the_next_run(tmp_pa
     (save_dir / ".export-older" / "model.pdiparams").write_bytes(b"half")
     (save_dir / ".checkpoint.npz.x1y2z3.tmp").write_bytes(b"half a checkpoint")
 
-    assert inference.read_info(str(save_dir))["seed"] == 2
-    assert inference.Predictor(str(save_dir)).info["seed"] == 2
-    inference.remove_leftovers(str(save_dir))
+    assert model_files.read_info(str(save_dir))["seed"] == 2
+    inference.Predictor(str(save_dir))  # and it loads
+    model_files.remove_leftovers(str(save_dir))
     assert sorted(os.listdir(save_dir)) == ["model.json", "model.pdiparams", "model_info.json"]
     assert json.loads((save_dir / "model_info.json").read_text())["seed"] == 2
 
@@ -302,7 +305,7 @@ def test_a_second_run_into_a_save_dir_in_use_is_refused(tmp_path, capsys):
 HOLD_THE_LOCK = """
 import sys, time
 sys.path.insert(0, {root!r})
-from recognize_digits import files
+from recognize_digits.run import files
 lock = files.lock_save_dir({folder!r})
 print("locked", flush=True)
 time.sleep(60)
@@ -314,7 +317,7 @@ def test_the_lock_dies_with_its_process(tmp_path):
                                                                           folder=str(tmp_path))],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "locked\n"
-    with pytest.raises(cli.RecognizeDigitsError, match=f"in use by another train.py "
+    with pytest.raises(RecognizeDigitsError, match=f"in use by another train.py "
                                                        f"\\(PID {holder.pid}\\)"):
         files.lock_save_dir(str(tmp_path))
     holder.kill()
@@ -391,7 +394,7 @@ def test_stdout_on_a_full_disk(mnist_dir, model_dir, small_disk, tmp_path, monke
         "rest of the log is lost; training goes on, and saves its model and checkpoints as "
         "usual."]
     assert checkpoint.read_checkpoint(save_dir)["state"]["epoch"] == 1
-    assert inference.read_info(save_dir)["epochs"] == 2
+    assert model_files.read_info(save_dir)["epochs"] == 2
 
 
 @pytest.mark.parametrize("seed", ["-1", "1e23", "18446744073709551616"])
@@ -590,7 +593,7 @@ def test_three_processes_test_all_10000_images(mnist_dir, tmp_path):
          "--train-size", "6000", "--data-dir", mnist_dir, "--save-dir", str(tmp_path / "m")],
         capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert launched.returncode == 0, launched.stderr[-3000:]
-    acc = inference.read_info(str(tmp_path / "m"))["test_acc"]
+    acc = model_files.read_info(str(tmp_path / "m"))["test_acc"]
     assert f"acc: {acc}" in launched.stdout
     assert abs(acc * 10_000 - round(acc * 10_000)) < 1e-9, f"{acc} is no count of 10,000"
 

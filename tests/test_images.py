@@ -14,8 +14,8 @@ from PIL import Image, ImageDraw
 
 from drawings import assert_mnist_like, check_result, grey_arrays, ring, save, seven
 from recognize_digits import RecognizeDigitsError
-from recognize_digits.images import ImageError, load_image, open_image
-from recognize_digits.preprocess import preprocess, to_mnist
+from recognize_digits.images.loading import ImageError, load_image, open_image
+from recognize_digits.images.preprocess import preprocess, to_mnist
 
 
 def test_load_image_is_the_chapter_formula(tmp_path):

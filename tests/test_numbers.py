@@ -13,13 +13,14 @@ from PIL import Image, ImageDraw
 
 import infer
 from drawings import box_digit, grey_arrays, ring, save, side_by_side
-from recognize_digits import cli, morphology
-from recognize_digits.images import ImageError
-from recognize_digits.inference import Predictor, prediction
-from recognize_digits.number import digit_inputs, reading
-from recognize_digits.preprocess import find_ink_in, preprocess
-from recognize_digits.segment import split_digits
-from recognize_digits.serve import DigitReader
+from recognize_digits.images import morphology
+from recognize_digits.images.loading import ImageError
+from recognize_digits.inference import Predictor
+from recognize_digits.images.number import digit_inputs, prediction, reading
+from recognize_digits.run import cli
+from recognize_digits.images.preprocess import find_ink_in, preprocess
+from recognize_digits.images.segment import split_digits
+from recognize_digits.serve.server import DigitReader
 
 INFER_3 = "image/infer_3.png"
 

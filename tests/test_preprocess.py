@@ -12,11 +12,12 @@ from PIL import Image, ImageDraw
 
 from drawings import (assert_mnist_like, box_digit, box_size, centre_of_mass, check_result,
                       grey_arrays, on_desk, ring, save, seven)
-from recognize_digits import morphology
-from recognize_digits.images import ImageError
-from recognize_digits.paper import _cover_desk, find_ink
-from recognize_digits.morphology import stroke_width
-from recognize_digits.preprocess import STROKE_MAX, STROKE_MIN, preprocess, to_mnist
+from recognize_digits.images import morphology
+from recognize_digits.images.loading import ImageError
+from recognize_digits.images.desk import cover_desk
+from recognize_digits.images.ink import find_ink
+from recognize_digits.images.morphology import stroke_width
+from recognize_digits.images.preprocess import STROKE_MAX, STROKE_MIN, preprocess, to_mnist
 
 
 # --- to_mnist: each step ------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def test_a_shadow_over_part_of_the_digit_is_not_a_desk():
     # as it is, not covered with paper.
     sheet = seven(size=(160, 200), width=10) / 255.0
     shaded = sheet * np.where(np.arange(200)[:, None] >= 110, 0.45, 1.0)
-    assert _cover_desk(shaded) is shaded
+    assert cover_desk(shaded) is shaded
 
 
 def sheet_with_room_below():
@@ -163,14 +164,14 @@ def test_a_shadow_that_darkens_gradually_is_not_a_desk():
     # The desk ends in the sheet's sharp edge; a shadow's ramp (here below the digit) does not.
     sheet = sheet_with_room_below()
     shaded = sheet * np.clip(1.0 - (np.arange(320)[:, None] - 220) / 60, 0.35, 1.0)
-    assert _cover_desk(shaded) is shaded
+    assert cover_desk(shaded) is shaded
 
 
 def test_a_ruled_line_along_the_border_is_not_a_desk():
     # A line is thin (the ruled-line removal takes it); the desk is wider than that.
     ruled = sheet_with_room_below()
     ruled[:6, :] = 0.3
-    assert _cover_desk(ruled) is ruled
+    assert cover_desk(ruled) is ruled
 
 
 def test_a_stroke_along_the_border_is_not_a_desk():
@@ -190,7 +191,7 @@ def test_bold_light_digits_cropped_close_are_not_a_sheet_on_a_desk(mnist_test):
     images, _ = mnist_test
     for i in (6085, 6116):
         digit = (images[i, 0] + 1) / 2
-        assert _cover_desk(digit) is digit
+        assert cover_desk(digit) is digit
 
 
 def cropped_close(grey, margin=0):

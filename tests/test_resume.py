@@ -11,8 +11,9 @@ import paddle
 import pytest
 
 from conftest import ROOT
-from recognize_digits import checkpoint, inference, models, readers, training
+from recognize_digits import models, readers, training
 from recognize_digits.inference import Predictor
+from recognize_digits.run import checkpoint, model_files, signals
 
 
 def train_cmd(*args):
@@ -97,13 +98,13 @@ def test_resume_without_checkpoint_is_one_line(tmp_path):
 KILL_WHILE_SAVING = """
 import sys
 sys.path.insert(0, {root!r})
-import recognize_digits
-from recognize_digits import inference, models
+from recognize_digits import models
+from recognize_digits.run import model_files
 import paddle
 print("saving", flush=True)
 for seed in range(1000):
     paddle.seed(seed)
-    inference.save_inference_model({save_dir!r}, models.convolutional_neural_network(), {{"seed": seed}})
+    model_files.export_model({save_dir!r}, models.convolutional_neural_network(), {{"seed": seed}})
 """
 
 
@@ -111,7 +112,7 @@ for seed in range(1000):
 def test_killing_the_process_while_it_saves_leaves_a_model_that_loads(tmp_path, delay):
     save_dir = str(tmp_path / "model")
     paddle.seed(0)
-    inference.save_inference_model(save_dir, models.convolutional_neural_network(), {"seed": -1})
+    model_files.export_model(save_dir, models.convolutional_neural_network(), {"seed": -1})
     images = np.random.default_rng(0).uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
     process = subprocess.Popen([sys.executable, "-c",
                                 KILL_WHILE_SAVING.format(root=ROOT, save_dir=save_dir)],
@@ -154,7 +155,7 @@ def test_divergence_stops_and_keeps_the_best_model(mnist_dir, tmp_path, monkeypa
     assert err == ["train.py: error: the training cost became nan at epoch 1, batch 0: training "
                    "diverged. Try a smaller learning rate (--lr; the chapter uses 0.001). The best model so "
                    f"far (pass 0) is kept in {save_dir}."]
-    assert inference.read_info(save_dir)["epoch"] == 0
+    assert model_files.read_info(save_dir)["epoch"] == 0
 
 
 def test_unwritable_save_dir_is_one_line_before_training(tmp_path):
@@ -226,13 +227,12 @@ def test_checkpoint_of_an_older_version_is_one_line(tmp_path):
 
 def test_a_second_ctrl_c_stops_at_once_but_a_repeated_sigterm_does_not():
     """paddle.distributed.launch sends three SIGTERMs 0.2 s apart: still a clean stop."""
-    from recognize_digits import cli
 
-    with cli.StopRequest() as stop:
+    with signals.StopRequest() as stop:
         for _ in range(3):
             os.kill(os.getpid(), signal.SIGTERM)
         assert stop.signal == "SIGTERM"
-    with pytest.raises(KeyboardInterrupt), cli.StopRequest() as stop:
+    with pytest.raises(KeyboardInterrupt), signals.StopRequest() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         assert stop.signal == "SIGINT"
         os.kill(os.getpid(), signal.SIGINT)

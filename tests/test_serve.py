@@ -1,5 +1,5 @@
 """`python infer.py --serve` over HTTP, as a user's browser or script uses it: a real server process
-(bench/serve_load.py's ServerProcess) on the LeNet-5 the tests train briefly on real MNIST."""
+(tests/serving.py's ServerProcess) on the LeNet-5 the tests train briefly on real MNIST."""
 
 import base64
 import http.client
@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 
 import infer
-from bench.serve_load import (ServerProcess, answers_alone, cycle, photos, post, post_all,
-                              rss_mb)
 from conftest import ROOT
-from recognize_digits import cli, serve
+from serving import ServerProcess, answers_alone, cycle, photos, post, post_all, rss_mb
+from recognize_digits.run import cli
+from recognize_digits.serve.server import WEB_DIR
 
 INFER_3 = os.path.join("image", "infer_3.png")
 PHOTO = Path(ROOT, INFER_3)
@@ -68,8 +68,8 @@ def test_the_page_is_served_self_contained(server):
     for path, kind in (("/app.js", "text/javascript"), ("/style.css", "text/css")):
         status, headers, body = request(server, "GET", path)
         assert status == 200 and headers["Content-Type"].startswith(kind) and body
-    for name in os.listdir(serve.WEB_DIR):  # nothing from the internet: no CDN, no web fonts
-        with open(os.path.join(serve.WEB_DIR, name)) as f:
+    for name in os.listdir(WEB_DIR):  # nothing from the internet: no CDN, no web fonts
+        with open(os.path.join(WEB_DIR, name)) as f:
             text = f.read()
         assert "http:" not in text and "https:" not in text, name
     assert "default-src 'self'" in headers["Content-Security-Policy"]

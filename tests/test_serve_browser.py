@@ -22,9 +22,9 @@ try:
     from selenium.webdriver.common.actions import interaction
     from selenium.webdriver.common.by import By
 
-    from bench import serve_page
-    from bench.serve_load import ServerProcess
-    MISSING = None if serve_page.chromedriver() else "no chromedriver"
+    import browser
+    from serving import ServerProcess
+    MISSING = None if browser.chromedriver() else "no chromedriver"
 except ImportError as err:
     MISSING = f"no {err.name}"
 
@@ -48,13 +48,13 @@ def server(chromium, model_dir):
 
 @pytest.fixture(scope="module")
 def desktop(server):
-    with serve_page.browser() as driver:
+    with browser.browser() as driver:
         yield driver
 
 
 def shown(driver):
     """(digit shown, the 28x28 preview's pixels that are lit, of 784), once the answer is in."""
-    digit = serve_page.wait_for_answer(driver)
+    digit = browser.wait_for_answer(driver)
     lit = driver.execute_script("""
         const c = document.querySelector('#previews canvas');
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -70,7 +70,7 @@ def shown(driver):
 def test_drawn_digits_are_read_and_the_28x28_input_shown(server, desktop):
     desktop.get(server.url)
     assert desktop.find_element(By.ID, "digit").text == "?"
-    serve_page.draw(desktop, serve_page.SEVEN)  # with the mouse
+    browser.draw(desktop, browser.SEVEN)  # with the mouse
     digit, lit = shown(desktop)
     assert digit == "7" and 20 < lit < 200, (digit, lit)  # strokes: not a blank, not a block
     assert len(desktop.find_elements(By.CSS_SELECTOR, "#bars li")) == 3
@@ -78,7 +78,7 @@ def test_drawn_digits_are_read_and_the_28x28_input_shown(server, desktop):
     desktop.find_element(By.ID, "clear").click()
     assert desktop.find_element(By.ID, "digit").text == "?"
     assert not desktop.find_elements(By.CSS_SELECTOR, "#previews canvas")
-    serve_page.draw(desktop, serve_page.ONE, kind=interaction.POINTER_PEN)
+    browser.draw(desktop, browser.ONE, kind=interaction.POINTER_PEN)
     assert shown(desktop)[0] == "1"
 
 
@@ -102,12 +102,12 @@ def test_upload_and_drop_a_photo(server, desktop, mnist_test, tmp_path):
 
 
 def test_a_finger_on_a_phone_in_chinese(server):
-    with serve_page.browser(375, 740, language="zh-CN", phone=True) as phone:
+    with browser.browser(375, 740, language="zh-CN", phone=True) as phone:
         phone.get(server.url)
         assert phone.find_element(By.TAG_NAME, "h1").text == "写一个数字"
         assert phone.execute_script("return document.documentElement.lang") == "zh-CN"
         # Nothing wider than the phone's screen; the canvas fills most of it.
         assert phone.execute_script("return document.documentElement.scrollWidth") <= 375
         assert 280 <= phone.find_element(By.ID, "canvas").rect["width"] <= 375
-        serve_page.draw(phone, serve_page.SEVEN, kind=interaction.POINTER_TOUCH)
+        browser.draw(phone, browser.SEVEN, kind=interaction.POINTER_TOUCH)
         assert shown(phone)[0] == "7"

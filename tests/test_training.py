@@ -5,6 +5,7 @@ import paddle
 
 from conftest import train_steps
 from recognize_digits import data, inference, models, readers, training
+from recognize_digits.run import model_files
 
 
 def train(model_name, images, labels, epochs=1, seed=90, ema_decay=0.0):
@@ -35,8 +36,8 @@ def test_softmax_regression_one_epoch_reaches_90_percent_and_exports_faithfully(
         assert avg_cost < trained_cost and acc > trained_acc
 
         # The exported inference model, run by Paddle Inference, gives the same probabilities.
-        inference.save_inference_model(tmp_path, model, {"model": "softmax"})
-        expected = training.predict(model, test_images)
+        model_files.export_model(tmp_path, model, {"model": "softmax"})
+        expected = training.probabilities(model, test_images)
     got = inference.Predictor(str(tmp_path))(test_images)
     assert got.shape == (10_000, 10)
     assert np.abs(got - expected).max() < 1e-5
@@ -50,9 +51,9 @@ def test_lenet_export_keeps_batch_norm_statistics(mnist_dir, mnist_test, tmp_pat
     train_images, train_labels = data.load_mnist("train", mnist_dir)
     test_images, _ = mnist_test
     model, _ = train("cnn", train_images[:3000], train_labels[:3000])
-    inference.save_inference_model(tmp_path, model, {"model": "cnn"})
+    model_files.export_model(tmp_path, model, {"model": "cnn"})
     assert model.training, "export must leave a model in training mode as it found it"
-    expected = training.predict(model, test_images)
+    expected = training.probabilities(model, test_images)
     got = inference.Predictor(str(tmp_path))(test_images)
     assert np.abs(got - expected).max() < 1e-5
     np.testing.assert_array_equal(got.argmax(1), expected.argmax(1))
@@ -74,7 +75,7 @@ def test_train_test_is_exact_over_uneven_batches(mnist_test):
     a = training.train_test(model, readers.batches(images, labels, 1000))
     b = training.train_test(model, readers.batches(images, labels, 333))
     np.testing.assert_allclose(a, b, rtol=1e-5)
-    probabilities = training.predict(model, images)
+    probabilities = training.probabilities(model, images)
     assert abs(a[1] - (probabilities.argmax(1) == labels).mean()) < 1e-6
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recognize_digits import morphology
+from recognize_digits.images import morphology
 
 WHOLE = 0.75  # a piece at least 3/4 as tall as the tallest is a digit; a shorter one, a fragment
 OWN_DIGIT = 0.4  # a fragment that joins no digit is a (small) digit if 40% as tall as the tallest

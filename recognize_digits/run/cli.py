@@ -1,19 +1,17 @@
-"""What train.py and infer.py share as command-line programs: flags, errors, output, signals.
+"""What train.py and infer.py share as command-line programs: their flags, and `run`, which
+turns every way a run can end into one line and an exit status.
 
 A user's mistake (a missing file, a bad flag, no trained model) gets one line on stderr that says
-what is wrong and what to do, and a non-zero exit status: never a traceback. Ctrl-C during
-training stops it between two steps (StopRequest), never in the middle of a save.
+what is wrong and what to do, and a non-zero exit status: never a traceback.
 """
 
 import argparse
 import contextlib
 import os
-import signal
 import sys
 
-from tqdm import tqdm
-
-from recognize_digits import RecognizeDigitsError
+from recognize_digits import RecognizeDigitsError, first_line
+from recognize_digits.run.signals import Interrupted
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -110,12 +108,6 @@ def run(main, argv=None, prog=None):
         sys.stdout = stdout
 
 
-def first_line(err):
-    """The first line of an exception's message (Paddle's run to dozens), or its type's name."""
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 class OutputError(OSError):
     """Standard output could not be written: a full disk, /dev/full, an I/O error."""
 
@@ -152,88 +144,3 @@ def discard_stdout():
     written, and Python would otherwise complain once more, at exit."""
     with contextlib.suppress(OSError, ValueError):  # a stream with no file descriptor
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-class Interrupted(Exception):
-    """Training stopped between two steps because a StopRequest was set.
-
-    `message` (None: stop quietly) is what run() prints: where the finished epochs are kept and
-    the command that resumes them.
-    """
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-def stopped_message(signal_name, epoch, step, save_dir, resume):
-    """The line that tells a user what an interrupted run kept, and how to go on."""
-    if epoch == 0:
-        kept = "no epoch had finished, so there is nothing to resume: run the same command again"
-    else:
-        kept = f"epochs 0-{epoch - 1} are kept in {save_dir}; resume with: {resume}"
-    return f"Stopped by {signal_name} in pass {epoch}, batch {step}: {kept}"
-
-
-class Console:
-    """A run's output: printed by the main process only (with several processes, the others
-    keep quiet), and on a terminal a progress bar below the log lines.
-
-    A log that cannot be written (`train.py > log` on a full disk) stops the log, with one
-    warning on stderr, not the training: the model and checkpoints are saved as usual.
-    """
-
-    def __init__(self, enabled=True, prog="train.py"):
-        self.enabled, self.prog = enabled, prog
-
-    def print(self, line):
-        if not self.enabled:
-            return
-        try:
-            tqdm.write(line)  # above the progress bar, which stays at the bottom
-            sys.stdout.flush()  # each line as it comes, to a file too (`tail -f log`)
-        except BrokenPipeError:  # `| head`: run() stops quietly
-            raise
-        except OSError as err:
-            self.enabled = False
-            print(f"{self.prog}: warning: could not write to standard output "
-                  f"({err.strerror or err}): the rest of the log is lost; training goes on, "
-                  f"and saves its model and checkpoints as usual.", file=sys.stderr)
-            discard_stdout()
-
-    def progress(self, batches, desc):
-        """`batches` with a progress bar (speed, ETA) on a terminal; piped to a file, none."""
-        return tqdm(batches, total=len(batches), desc=desc, unit="batch", leave=False,
-                    dynamic_ncols=True, disable=not (self.enabled and sys.stderr.isatty()))
-
-
-class StopRequest:
-    """Set when the user presses Ctrl-C (SIGINT) or the system asks to stop (SIGTERM).
-
-    Within `with StopRequest() as stop:`, those signals only set it: the training loop checks it
-    between steps and stops there, so an interrupt never cuts a checkpoint or a model in half. A
-    second Ctrl-C stops at once, as usual. A repeated SIGTERM does not: paddle.distributed.launch,
-    told to stop, sends its processes three SIGTERMs 0.2 s apart and then gives them 30 s; taken
-    as "at once", they would leave one process waiting for the other's gradients.
-    """
-
-    def __init__(self):
-        self.signal = None
-        self._previous = {}
-
-    def __bool__(self):
-        return self.signal is not None
-
-    def __enter__(self):
-        self._previous = {s: signal.signal(s, self._handle)
-                          for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def __exit__(self, *exc):
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-
-    def _handle(self, signum, frame):
-        if self and signum == signal.SIGINT:  # Ctrl-C twice: the user means it
-            raise KeyboardInterrupt
-        self.signal = self.signal or signal.Signals(signum).name

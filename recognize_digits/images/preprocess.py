@@ -27,9 +27,9 @@ the chapter's. Only numpy and Pillow.
 import numpy as np
 from PIL import Image
 
-from recognize_digits import morphology
-from recognize_digits.images import WORK_SIDE, ImageError, load_image, open_image
-from recognize_digits.paper import crop, find_ink
+from recognize_digits.images import morphology
+from recognize_digits.images.loading import WORK_SIDE, ImageError, load_image, open_image
+from recognize_digits.images.ink import crop, find_ink
 
 SIZE = 28  # MNIST: 28x28 images...
 BOX = 20  # ...holding the digit scaled to fit 20x20, aspect ratio kept...
@@ -65,7 +65,7 @@ def to_mnist(grey, source="the image"):
 
 
 def find_ink_in(grey, source="the image"):
-    """Steps 1-3 (paper.find_ink) on a grey image [H, W] (uint8): its ink, white on black, in
+    """Steps 1-3 (ink.find_ink) on a grey image [H, W] (uint8): its ink, white on black, in
     [0, 1], on the image shrunk to at most WORK_SIDE pixels. ImageError if there is none."""
     ink = find_ink(_as_float(grey))
     if ink is None:

@@ -4,14 +4,13 @@ Every file the project writes goes to a temporary name in the destination folder
 renamed into place: a rename within one folder is atomic, so a crash, a kill or a full disk at
 any moment leaves either the old file or the new one, never a broken one. A run that is killed
 can leave its temporary files behind (`.NAME.XXXXXXXX.tmp`); the next run in the same save dir
-removes them (inference.remove_leftovers), under the save dir's lock (lock_save_dir).
+removes them (model_files.remove_leftovers), under the save dir's lock (lock_save_dir).
 """
 
 import contextlib
 import fcntl
 import json
 import os
-import stat
 import tempfile
 
 from recognize_digits import RecognizeDigitsError
@@ -137,22 +136,6 @@ def writing(what, folder):
         raise RecognizeDigitsError(
             f"could not write the {what} in {folder} ({err.strerror or err}); the files already "
             f"there are kept. Free some space, or choose another --save-dir.") from None
-
-
-def special_file(path):
-    """What `path` is when it is not a regular file ("a folder", "a FIFO (named pipe)", "a
-    device", "a socket"), else None. It is asked before a file is opened: opening a FIFO waits
-    for a writer, and reading a device may never end."""
-    mode = os.stat(path).st_mode
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a socket"
 
 
 def is_utf8(path):

@@ -10,10 +10,11 @@ import contextlib
 import io
 import os
 
-import numpy as np
 import paddle
 
-from recognize_digits import RecognizeDigitsError, cli
+from recognize_digits import RecognizeDigitsError
+from recognize_digits.run.signals import Interrupted, StopRequest, stopped_message
+from recognize_digits.training import all_sum
 
 # With several processes, how often they agree on whether to stop: an all-reduce costs about as
 # much as an MLP step, and 20 steps are under a second of LeNet-5 training.
@@ -36,17 +37,6 @@ def init():
     with contextlib.redirect_stderr(io.StringIO()):
         dist.init_parallel_env()
     return dist.get_rank(), dist.get_world_size()
-
-
-def all_sum(values, world):
-    """Sum a list of numbers over all processes (the numbers themselves when alone)."""
-    if world == 1:
-        return list(values)
-    import paddle.distributed as dist
-
-    tensor = paddle.to_tensor(np.asarray(values, dtype=np.float64))
-    dist.all_reduce(tensor)
-    return tensor.numpy().tolist()
 
 
 def parameters_agree(network, world):
@@ -74,11 +64,11 @@ def check_parameters_agree(network, world):
     return f"The parameters are identical on all {world} processes."
 
 
-class StopTogether(cli.StopRequest):
+class StopTogether(StopRequest):
     """Ctrl-C (SIGINT) or SIGTERM stops training between two steps, on every process at once.
 
-    Within `with StopTogether(...) as stop:`, a signal only sets the request (cli.StopRequest), and
-    `stop.check(epoch, step)` after each step raises cli.Interrupted once it is set. Several
+    Within `with StopTogether(...) as stop:`, a signal only sets the request (signals.StopRequest), and
+    `stop.check(epoch, step)` after each step raises signals.Interrupted once it is set. Several
     processes must stop at the same step, or one would wait forever for the others' gradients:
     every STOP_CHECK_STEPS steps they add up their requests, and all stop if any process had one.
     Outside a `with` block no signal reaches it, and check() never stops.
@@ -96,6 +86,6 @@ class StopTogether(cli.StopRequest):
             stopping = step % STOP_CHECK_STEPS == 0 and \
                 all_sum([float(bool(self))], self.world)[0] > 0
         if stopping:
-            raise cli.Interrupted(None if self.quiet else cli.stopped_message(
+            raise Interrupted(None if self.quiet else stopped_message(
                 self.signal or "another process's signal", epoch, step, self.save_dir,
                 self.resume_command))

@@ -1,6 +1,6 @@
 """`python infer.py --serve`: a page to draw a digit on, and POST /predict, on the trained model.
 
-    GET /                  the page (recognize_digits/web/: index.html, style.css, app.js)
+    GET /                  the page (recognize_digits/serve/web/: index.html, style.css, app.js)
     POST /predict          body: an image file's bytes, any format infer.py reads
                            -> 200 {path, label, probability, top_k, input: [base64 PNG 28x28]}
                               (a number: also number and digits, and a PNG per digit)
@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from recognize_digits import RecognizeDigitsError
-from recognize_digits.number import chosen, digit_inputs, reading
+from recognize_digits.images.number import chosen, digit_inputs, reading
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: a larger upload is refused (413) before it is read
 MAX_TOP_K = 10

@@ -15,8 +15,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
-from recognize_digits import RecognizeDigitsError
-from recognize_digits.files import special_file
+from recognize_digits import RecognizeDigitsError, first_line, special_file
 
 MAX_PIXELS = 50_000_000  # refuse larger images unread: a "decompression bomb" can fill the memory
 MAX_PIPED_BYTES = 100_000_000  # an image piped in (`-`) is read whole first: at most this much
@@ -103,7 +102,7 @@ def _open(source, name):
         raise ImageError(f"{name} is too large to be a digit (over {MAX_PIXELS:,} pixels).") \
             from None
     except Exception as err:  # UnidentifiedImageError, and whatever a broken header raises
-        raise ImageError(f"{name} is not an image Pillow can read ({_reason(err)}).") from None
+        raise ImageError(f"{name} is not an image Pillow can read ({first_line(err)}).") from None
     if im.width * im.height > MAX_PIXELS:
         im.close()
         raise ImageError(
@@ -139,10 +138,6 @@ def _is_empty(source):
     return end == start
 
 
-def _reason(err):
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-
 def _decoding(name, decode, im):
     """`decode(im)`; Pillow's errors on a bad file become an ImageError naming `name`.
 
@@ -156,7 +151,7 @@ def _decoding(name, decode, im):
     except ImageError:
         raise
     except Exception as err:  # OSError "image file is truncated", SyntaxError, ValueError, ...
-        raise ImageError(f"{name} is damaged or truncated ({_reason(err)}).") from None
+        raise ImageError(f"{name} is damaged or truncated ({first_line(err)}).") from None
 
 
 def _to_grey(im):

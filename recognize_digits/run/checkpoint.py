@@ -15,6 +15,7 @@ epoch's shuffle and augmentation are drawn from generators seeded by (seed, epoc
 resumed run therefore repeats an uninterrupted one exactly.
 """
 
+import argparse
 import json
 import os
 import shlex
@@ -24,11 +25,12 @@ import zlib
 import numpy as np
 import paddle
 
-from recognize_digits import RecognizeDigitsError
-from recognize_digits.files import atomic_path, special_file
+from recognize_digits import RecognizeDigitsError, special_file
+from recognize_digits.run.files import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.npz"
-OLD_CHECKPOINT_FILE = "checkpoint.pdckpt"  # train.py before checkpoint.npz: a pickle, not read
+# paddle.save's checkpoint is a pickle: refused, since loading a pickle can run code.
+PICKLED_CHECKPOINT_FILE = "checkpoint.pdckpt"
 STATE = "state.json"  # the archive's JSON text: epoch, history, best pass, settings, EMA steps
 PARTS = ("model", "optimizer", "ema")  # tensors are stored as "PART/NAME" arrays
 # The settings that shape a run: --resume takes them from the checkpoint, not the command line.
@@ -65,9 +67,9 @@ def read_checkpoint(save_dir):
     arrays, or None if the save dir has no checkpoint. CheckpointError if it cannot be used."""
     path = checkpoint_path(save_dir)
     if not os.path.lexists(path):
-        if os.path.exists(os.path.join(save_dir, OLD_CHECKPOINT_FILE)):
+        if os.path.exists(os.path.join(save_dir, PICKLED_CHECKPOINT_FILE)):
             raise CheckpointError(
-                f"{os.path.join(save_dir, OLD_CHECKPOINT_FILE)} was written by an older train.py "
+                f"{os.path.join(save_dir, PICKLED_CHECKPOINT_FILE)} was written by an older train.py "
                 f"(a pickle, which this one does not load: loading it could run code): delete it "
                 f"to start afresh.")
         return None
@@ -121,10 +123,11 @@ def _check_state(state):
     return None
 
 
-def read_for_resume(args, save_dir):
-    """With --resume, the checkpoint to continue, its settings put into `args`; else None.
+def read_for_resume(save_dir, args):
+    """With --resume, the checkpoint in `save_dir` to continue; else None.
 
-    Without --resume, an unfinished run's checkpoint is never overwritten by a new run.
+    Without --resume, an unfinished run's checkpoint is never overwritten by a new run. `args`
+    is read, not changed: with_run_settings gives the resumed run's settings.
     """
     saved = read_checkpoint(save_dir)
     done = saved["state"]["epoch"] + 1 if saved else 0
@@ -140,13 +143,35 @@ def read_for_resume(args, save_dir):
     if done >= args.epochs:
         raise CheckpointError(f"the run in {save_dir} has already trained {done} epochs: pass "
                               f"--epochs N with a larger N to train it further.")
-    if args.model_given and args.model != saved["state"]["args"]["model"]:
+    if args.model is not None and args.model != saved["state"]["args"]["model"]:
         raise CheckpointError(f"the run in {save_dir} trains --model "
                               f"{saved['state']['args']['model']}, not {args.model}: resume it "
                               f"without --model, or pass another --save-dir.")
-    for name in RUN_SETTINGS:
-        setattr(args, name, saved["state"]["args"][name])
     return saved
+
+
+def with_run_settings(args, saved):
+    """The settings to train with: `args` as they are without a checkpoint; with one (`saved`),
+    a copy of `args` holding the resumed run's own settings (RUN_SETTINGS), and the flags given
+    on the command line that this overrules, as a user would type them ("--lr 0.5").
+
+    A run resumes with what it started with, so that it ends as an uninterrupted run would.
+    Flags left out are None in `args`.
+    """
+    if saved is None:
+        return args, []
+    run = saved["state"]["args"]
+    overruled = [_as_flag(name, getattr(args, name)) for name in RUN_SETTINGS
+                 if getattr(args, name) is not None and getattr(args, name) != run[name]]
+    return argparse.Namespace(**{**vars(args), **{name: run[name] for name in RUN_SETTINGS}}), \
+        overruled
+
+
+def _as_flag(name, value):
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{flag} {value}"
 
 
 def restore(saved, model, optimizer, ema):

@@ -10,7 +10,7 @@ places (segment.split_digits), each read as one digit or, if it is wide enough t
 touch, as several cut apart. Every digit of every way is made MNIST-like on its own
 (preprocess.fit_digit), and the caller runs all of them through the predictor in one batch; then
 each place is read the way whose digits the model is surest of (the product of their
-probabilities). An image holding one digit reads exactly as before, as `--digits one` reads any
+probabilities). An image holding one digit reads as `--digits one` reads any
 image: the whole ink as one digit.
 """
 
@@ -18,10 +18,9 @@ from operator import itemgetter
 
 import numpy as np
 
-from recognize_digits.images import ImageError, open_image
-from recognize_digits.inference import prediction
-from recognize_digits.preprocess import SIZE, find_ink_in, fit_digit, preprocess
-from recognize_digits.segment import TooManyPieces, split_digits
+from recognize_digits.images.loading import ImageError, open_image
+from recognize_digits.images.preprocess import SIZE, find_ink_in, fit_digit, preprocess
+from recognize_digits.images.segment import TooManyPieces, split_digits
 
 MAX_DIGITS = 12  # more places than this is not a number (a page of text, a pattern)
 DIGITS = ("auto", "one")  # infer.py --digits: read a number, or the whole image as one digit
@@ -95,7 +94,7 @@ def reading(path, probabilities, places, top_k=1):
     """One image's result as a JSON-ready dict, from digit_inputs' places and the model's
     probabilities [n, 10] for its inputs.
 
-    One digit: inference.prediction's dict (path, label, probability, top_k), as always.
+    One digit: prediction's dict (path, label, probability, top_k), as always.
     Several: path; number, a string (so that "042" keeps its 0); probability, that every digit
     is read right (the product); top_k, the `top_k` likeliest numbers; digits, for each digit
     its label, probability, top_k and box. label is None (the image holds no single digit).
@@ -142,3 +141,15 @@ def likeliest_numbers(probabilities, k):
         grown = [(number + str(d), q * float(p[d])) for number, q in best for d in top]
         best = sorted(grown, key=itemgetter(1), reverse=True)[:k]
     return [{"number": number, "probability": round(q, 6)} for number, q in best]
+
+
+def prediction(path, probabilities, top_k=1):
+    """One image's result as a JSON-ready dict: `infer.py --json` prints it, POST /predict sends it.
+
+    Fields: path, label (the most likely digit), probability, and top_k (the `top_k` most likely
+    digits with their probabilities, most likely first). Probabilities are rounded to 6 places.
+    """
+    top = np.argsort(-np.asarray(probabilities), kind="stable")[:top_k]
+    ranked = [{"label": int(d), "probability": round(float(probabilities[d]), 6)} for d in top]
+    return {"path": path, "label": ranked[0]["label"], "probability": ranked[0]["probability"],
+            "top_k": ranked}
