@@ -21,7 +21,7 @@ import sys
 
 from recognize_digits.run.environment import prepare_paddle
 
-prepare_paddle()  # first, before Paddle loads: its log and warnings kept from the user
+prepare_paddle("infer.py")  # first, before Paddle loads: its log and warnings kept from the user
 import numpy as np  # noqa: E402
 
 from recognize_digits.images import number  # noqa: E402
@@ -140,7 +140,7 @@ def classify(args):
         starts = np.cumsum([0] + [len(inputs) for inputs in images])
         for (path, places), start, end in zip(good, starts, starts[1:]):
             result = number.reading(path, probabilities[start:end], places, args.top_k)
-            print(result_line(result, args.json))
+            sys.stdout.write(result_line(result, args.json) + "\n")  # one write: a whole line
     return 1 if errors else 0
 
 

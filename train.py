@@ -18,7 +18,7 @@ import time
 
 from recognize_digits.run.environment import prepare_paddle
 
-prepare_paddle()  # first, before Paddle loads: its log and warnings kept from the user
+prepare_paddle("train.py")  # first, before Paddle loads: its log and warnings kept from the user
 import paddle  # noqa: E402
 
 from recognize_digits import data, models, readers  # noqa: E402

@@ -62,7 +62,10 @@ class Predictor:
             config.enable_use_gpu(256, 0)
         else:
             config.disable_gpu()
-            config.enable_mkldnn()  # oneDNN: several times faster than the plain CPU kernels
+            # oneDNN: several times faster than the plain CPU kernels. Paddle's wheels for Apple
+            # silicon have none (asked for anyway, Paddle would log an error line).
+            if paddle.base.core.is_compiled_with_mkldnn():
+                config.enable_mkldnn()
             config.set_cpu_math_library_num_threads(threads or os.cpu_count() or 1)
         try:
             self.predictor = paddle.inference.create_predictor(config)

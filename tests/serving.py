@@ -35,11 +35,11 @@ class ServerProcess:
     ...     status, answer = post(server.url, body)
     """
 
-    def __init__(self, *args, timeout=120):
+    def __init__(self, *args, timeout=120, env=None):
         command = [sys.executable, os.path.join(ROOT, "infer.py"), "--serve", "--port", "0", *args]
         # Unbuffered, so that what follows the first line is left for stop() to read.
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, bufsize=0,
+                                        stderr=subprocess.PIPE, bufsize=0, env=env,
                                         preexec_fn=ctrl_c_as_in_a_terminal)
         self.first_line = read_line(self.process.stdout, timeout).decode()
         if not self.first_line.startswith("Open http"):

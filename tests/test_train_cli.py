@@ -86,5 +86,7 @@ def test_gpu_on_a_machine_without_one_is_one_line(tmp_path):
     result = run_train("--device", "gpu", "--save-dir", str(tmp_path / "m"))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "train.py: error: --device gpu, but this machine has a CPU-only Paddle "
-        "(pip install paddlepaddle-gpu for CUDA); use --device cpu."]
+        "train.py: error: --device gpu, but this machine has a CPU-only Paddle (for CUDA 12.6: "
+        f"pip install paddlepaddle-gpu=={paddle.__version__} -i https://www.paddlepaddle.org.cn/"
+        "packages/stable/cu126/; other CUDA versions: the README, \"With a GPU\"); use --device "
+        "cpu."]

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shlex
+import subprocess
 import zipfile
 import zlib
 
@@ -67,9 +68,10 @@ def read_checkpoint(save_dir):
     arrays, or None if the save dir has no checkpoint. CheckpointError if it cannot be used."""
     path = checkpoint_path(save_dir)
     if not os.path.lexists(path):
-        if os.path.exists(os.path.join(save_dir, PICKLED_CHECKPOINT_FILE)):
+        pickled = os.path.join(save_dir, PICKLED_CHECKPOINT_FILE)
+        if os.path.exists(pickled):
             raise CheckpointError(
-                f"{os.path.join(save_dir, PICKLED_CHECKPOINT_FILE)} was written by an older train.py "
+                f"{pickled} was written by an older train.py "
                 f"(a pickle, which this one does not load: loading it could run code): delete it "
                 f"to start afresh.")
         return None
@@ -244,11 +246,12 @@ def save_run(save_dir, model, optimizer, ema, args, epoch, history, best):
 
 
 def resume_command(args, save_dir, world):
-    """The command line that resumes this run, quoted for the shell (a save dir may hold spaces)."""
+    """The command line that resumes this run, quoted for this OS's shell (a save dir may hold
+    spaces): POSIX quoting, or on Windows the quoting cmd and PowerShell read."""
     launch = ["-m", "paddle.distributed.launch", "--nproc_per_node", str(world)]
     launch = launch if world > 1 else []
     words = ["python", *launch, "train.py", "--resume", "--save-dir", save_dir,
              "--epochs", str(args.epochs)]
     if args.data_dir:
         words += ["--data-dir", args.data_dir]
-    return shlex.join(words)
+    return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)

@@ -6,12 +6,28 @@ what is wrong and what to do, and a non-zero exit status: never a traceback.
 """
 
 import argparse
+import codecs
 import contextlib
 import os
 import sys
 
 from recognize_digits import RecognizeDigitsError, first_line
 from recognize_digits.run.signals import Interrupted
+
+# The error handler of standard output: a character the console cannot encode (a Chinese file name
+# on a cp1252 console, any non-ASCII one with PYTHONIOENCODING=ascii) is written as an escape,
+# \u4e09, and the bytes of a file name that is not valid UTF-8 as they are.
+ESCAPE = "recognize_digits.escape"
+
+
+def _escape(err):
+    try:
+        return codecs.lookup_error("surrogateescape")(err)  # a name's undecodable bytes
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(err)
+
+
+codecs.register_error(ESCAPE, _escape)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -67,7 +83,7 @@ def run(main, argv=None, prog=None):
 
     Standard output is part of the deal: closed from the start (`>&-`), it is an error before
     any work is done; a full disk or /dev/full is an error when it is met (train.py's log only
-    warns: see Console.print); a file name that is not valid UTF-8 is printed as the bytes it is.
+    warns: see Console.print); what the console cannot encode is escaped (ESCAPE).
     """
     prog = prog or os.path.basename(sys.argv[0])
     if sys.stdout is None:
@@ -76,7 +92,7 @@ def run(main, argv=None, prog=None):
         return 1
     stdout = sys.stdout
     with contextlib.suppress(AttributeError, ValueError):
-        stdout.reconfigure(errors="surrogateescape")  # undecodable bytes of a name, as they are
+        stdout.reconfigure(errors=ESCAPE)
     sys.stdout = CheckedOutput(stdout)
     try:
         status = main(argv)

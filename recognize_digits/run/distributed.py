@@ -67,7 +67,7 @@ def check_parameters_agree(network, world):
 class StopTogether(StopRequest):
     """Ctrl-C (SIGINT) or SIGTERM stops training between two steps, on every process at once.
 
-    Within `with StopTogether(...) as stop:`, a signal only sets the request (signals.StopRequest), and
+    Within `with StopTogether(...) as stop:`, a signal only sets the request (StopRequest), and
     `stop.check(epoch, step)` after each step raises signals.Interrupted once it is set. Several
     processes must stop at the same step, or one would wait forever for the others' gradients:
     every STOP_CHECK_STEPS steps they add up their requests, and all stop if any process had one.

@@ -8,14 +8,21 @@ removes them (model_files.remove_leftovers), under the save dir's lock (lock_sav
 """
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
+import warnings
 
 from recognize_digits import RecognizeDigitsError
 
-LOCK_FILE = ".train.lock"  # in the save dir: holds the PID of the run writing there
+with warnings.catch_warnings():
+    # Where the OS has no flock (only a test that hides fcntl, as on Windows, but not on Windows)
+    # filelock warns, on import, that it falls back to a lock without the OS's help.
+    warnings.simplefilter("ignore", UserWarning)
+    import filelock
+
+LOCK_FILE = ".train.lock"  # in the save dir: holds the PID of the run writing there...
+PID_OFFSET = 1  # ...from its second byte on
 TMP_SUFFIX = ".tmp"
 
 
@@ -37,8 +44,8 @@ def atomic_path(path):
 
 
 def fsync(path):
-    """Flush the file at `path` to the disk."""
-    with open(path, "rb") as f:
+    """Flush the file at `path` to the disk. (Opened for writing: Windows' fsync needs that.)"""
+    with open(path, "r+b") as f:
         os.fsync(f.fileno())
 
 
@@ -94,25 +101,46 @@ def check_paddle_cache():
 def lock_save_dir(folder):
     """Claim `folder` for this run: a second train.py into it is refused, naming this one's PID.
 
-    An OS lock (fcntl.flock) on the file `.train.lock` in the folder, which holds the PID of the
-    run that has it. The lock lasts as long as the returned file object is open: until the run
-    ends, or its process dies in any way (the OS then releases it: a killed run leaves no stale
-    lock behind).
+    An OS lock on the file `.train.lock` in the folder, taken with filelock, which uses the lock
+    each OS has (flock on Linux and macOS, LockFileEx on Windows). The lock lasts until the
+    returned SaveDirLock is closed, or the process dies in any way: the OS then releases it, so a
+    killed run leaves no stale lock behind. The file also holds the PID of the run that has it,
+    from its second byte on (Windows' lock covers the first, which no other process may read).
     """
-    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o666)
-    lock = os.fdopen(fd, "r+b", buffering=0)
+    path = os.path.join(folder, LOCK_FILE)
+    lock = filelock.FileLock(path, timeout=0)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-        lock.close()
+        lock.acquire()
+    except filelock.Timeout:
         raise RecognizeDigitsError(
-            f"{folder} is in use by another train.py (PID {pid}): wait for it to finish, or "
-            f"train into another --save-dir.") from None
-    pid = f"{os.getpid()}\n".encode()
-    os.pwrite(fd, pid, 0)  # overwrite, then cut: the file never reads empty to another run
-    os.ftruncate(fd, len(pid))
-    return lock
+            f"{folder} is in use by another train.py (PID {_lock_holder(path)}): wait for it to "
+            f"finish, or train into another --save-dir.") from None
+    with open(path, "r+b") as f:
+        f.seek(PID_OFFSET)
+        f.write(f"{os.getpid()}\n".encode())
+        f.truncate()
+    return SaveDirLock(lock)
+
+
+class SaveDirLock:
+    """The lock lock_save_dir took: held until close(), or until the process ends."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def close(self):
+        self.lock.release()
+
+
+def _lock_holder(path):
+    """The PID the lock file at `path` names, or "unknown" (not written yet, or unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(PID_OFFSET)
+            pid = f.read(32).decode("ascii", "replace").strip("\0\n ")
+    except OSError:
+        pid = ""
+    return pid or "unknown"
 
 
 def remove_temporary_files(folder):

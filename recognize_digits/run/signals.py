@@ -1,6 +1,30 @@
-"""Ctrl-C and SIGTERM stop training between two steps, never in the middle of a save."""
+"""Ctrl-C and SIGTERM stop training between two steps, never in the middle of a save; outside
+training, SIGTERM stops a program with one line instead of Paddle's crash report.
 
+Windows has no SIGTERM from outside (closing the console, `taskkill`, end the process at once);
+its Ctrl-Break (SIGBREAK) is taken as Ctrl-C is.
+"""
+
+import functools
 import signal
+import sys
+
+# The keys a user presses to stop: Ctrl-C, and on Windows Ctrl-Break.
+KEYS = (signal.SIGINT,) + ((signal.SIGBREAK,) if hasattr(signal, "SIGBREAK") else ())
+
+
+def exit_on_sigterm(prog):
+    """From now on, SIGTERM (`kill`, `timeout`, `docker stop`) ends the program with one line on
+    stderr and exit status 143, as a program that says nothing more would. Paddle's own handler,
+    installed as it loads, prints a C++ crash report on standard output instead
+    (environment.prepare_paddle installs this one in its place). SystemExit unwinds the program:
+    `finally` blocks and `with` exits run, lines already printed are flushed whole."""
+    signal.signal(signal.SIGTERM, functools.partial(_exit, prog))
+
+
+def _exit(prog, signum, frame):
+    print(f"{prog}: stopped by {signal.Signals(signum).name}", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)
 
 
 class Interrupted(Exception):
@@ -25,7 +49,8 @@ def stopped_message(signal_name, epoch, step, save_dir, resume):
 
 
 class StopRequest:
-    """Set when the user presses Ctrl-C (SIGINT) or the system asks to stop (SIGTERM).
+    """Set when the user presses Ctrl-C (SIGINT; on Windows also Ctrl-Break) or the system asks to
+    stop (SIGTERM).
 
     Within `with StopRequest() as stop:`, those signals only set it: the training loop checks it
     between steps and stops there, so an interrupt never cuts a checkpoint or a model in half. A
@@ -42,8 +67,7 @@ class StopRequest:
         return self.signal is not None
 
     def __enter__(self):
-        self._previous = {s: signal.signal(s, self._handle)
-                          for s in (signal.SIGINT, signal.SIGTERM)}
+        self._previous = {s: signal.signal(s, self._handle) for s in KEYS + (signal.SIGTERM,)}
         return self
 
     def __exit__(self, *exc):
@@ -51,6 +75,6 @@ class StopRequest:
             signal.signal(s, handler)
 
     def _handle(self, signum, frame):
-        if self and signum == signal.SIGINT:  # Ctrl-C twice: the user means it
+        if self and signum in KEYS:  # Ctrl-C twice: the user means it
             raise KeyboardInterrupt
         self.signal = self.signal or signal.Signals(signum).name

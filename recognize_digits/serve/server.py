@@ -237,6 +237,9 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # connections waiting to be accepted (socketserver's 5 is too few)
     allow_reuse_port = False  # a second server on a port in use must fail, not share it
+    # On Windows, SO_REUSEADDR lets a second server take a port in use; elsewhere it only lets a
+    # new server start while the last one's connections close.
+    allow_reuse_address = os.name != "nt"
 
     def __init__(self, address, reader, pages):
         self.reader, self.pages = reader, pages
@@ -272,11 +275,11 @@ def open_server(host, port, reader=None):
     try:
         return server_class((host, port), reader, load_pages())
     except OSError as err:
-        if err.errno == errno.EADDRINUSE:
+        if err.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", None)):
             raise RecognizeDigitsError(
                 f"port {port} on {host} is already in use (another server, or an earlier "
                 f"`infer.py --serve`): stop it, or pass another --port.") from None
-        if err.errno == errno.EACCES:
+        if err.errno in (errno.EACCES, getattr(errno, "WSAEACCES", None)):
             raise RecognizeDigitsError(
                 f"no permission to listen on port {port} (below 1024 needs root): "
                 f"pass --port 8000 or another above 1023.") from None
