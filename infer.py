@@ -28,6 +28,7 @@ from recognize_digits.images import number  # noqa: E402
 from recognize_digits.images.loading import ImageError  # noqa: E402
 from recognize_digits.inference import Predictor, default_save_dir  # noqa: E402
 from recognize_digits.run import cli, device  # noqa: E402
+from recognize_digits.run.files import shown  # noqa: E402
 from recognize_digits.run.model_files import read_info  # noqa: E402
 from recognize_digits.serve import server  # noqa: E402
 
@@ -105,8 +106,8 @@ def load_predictor(args):
 def result_line(result, as_json=False):
     """The line printed for one image, from number.reading's dict: the digit and its
     probability, or the number and each digit's (`42 (4: 99.1%, 2: 97.3%)`)."""
-    if as_json:
-        return json.dumps(result)
+    if as_json:  # a name's bytes that are not UTF-8 as \xNN, not as lone surrogates
+        return json.dumps({**result, "path": shown(result["path"])})
     if "number" in result:
         answer, key = result["number"], "number"
         sureness = ", ".join(f"{d['label']}: {d['probability']:.1%}" for d in result["digits"])

@@ -184,8 +184,10 @@ def main(argv=None):
     console = Console(enabled=main_process, prog="train.py")
     lock = model_files.claim_save_dir(save_dir) if main_process else None  # noqa: F841  (held by main)
     saved = checkpoint.read_for_resume(save_dir, args)  # --resume: the run to carry on
-    args, overruled = checkpoint.with_run_settings(args, saved)
-    console.note_overruled(overruled)
+    args, note = checkpoint.with_run_settings(args, saved)
+    console.note(note)
+    if main_process and saved is None:  # a new run: the model already there is kept aside
+        console.note(model_files.keep_previous_model(save_dir))
     args = with_defaults(args)
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
@@ -241,4 +243,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main, prog="train.py"))
+    sys.exit(cli.run(main, prog="train.py", results_on_stdout=False))

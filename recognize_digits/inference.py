@@ -9,6 +9,7 @@ train.py exports through run/model_files.py, which writes the model aside, check
 it into place beside its model_info.json; infer.py checks a model folder there before loading it.
 """
 
+import json
 import os
 
 import numpy as np
@@ -23,6 +24,9 @@ INPUT_NAME = "img"
 # preprocessing (images/preprocess.py) and the chapter's load_image produce.
 MODEL_INPUT = {"name": INPUT_NAME, "shape": [None, 1, 28, 28], "dtype": "float32",
                "scaling": "x / 255 * 2 - 1: white digit on black in [-1, 1], as MNIST"}
+# Probabilities are in [0, 1] and each image's ten add up to 1, to within float rounding.
+PROBABILITY_TOLERANCE = 1e-3
+MAX_PROGRAM_BYTES = 64 * 1024 * 1024  # model.json of LeNet-5 is 14 kB
 
 
 class ModelError(RecognizeDigitsError):
@@ -34,6 +38,15 @@ def default_save_dir(model_name):
     return f"recognize_digits_{model_name}.inference.model"
 
 
+def paddle_path(path):
+    """`path` as Paddle's C++ reads it: the file name's own bytes as UTF-8 (Python may hold them
+    otherwise, under an ASCII file-system encoding). ValueError if they are not UTF-8."""
+    try:
+        return os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path!r} is not valid UTF-8") from None
+
+
 def save_inference_model(folder, model):
     """The chapter's save_inference_model: `model`, followed by a softmax, as a program Paddle
     Inference runs, `folder`/model.json + model.pdiparams: img [N, 1, 28, 28] -> [N, 10]."""
@@ -41,7 +54,8 @@ def save_inference_model(folder, model):
     model.eval()  # batch norm with its running statistics, the plain max-pool
     spec = paddle.static.InputSpec([None, 1, 28, 28], "float32", INPUT_NAME)
     try:
-        paddle.jit.save(with_softmax(model), os.path.join(folder, MODEL_PREFIX), input_spec=[spec])
+        paddle.jit.save(with_softmax(model), paddle_path(os.path.join(folder, MODEL_PREFIX)),
+                        input_spec=[spec])
     finally:
         if was_training:
             model.train()
@@ -55,8 +69,23 @@ class Predictor:
     """
 
     def __init__(self, model_dir, device="cpu", threads=None):
+        self.model_dir = model_dir
         prefix = os.path.join(model_dir, MODEL_PREFIX)
-        config = paddle.inference.Config(prefix + ".json", prefix + ".pdiparams")
+        declared = declared_input_shape(prefix + ".json")
+        if declared not in (None, [-1, 1, 28, 28]):
+            raise ModelError(f"{model_dir} holds a model that is not a digit model from train.py "
+                             f"(its input is declared {declared}, expected [N, 1, 28, 28]); pass "
+                             f"the --model-dir of a train.py run.")
+        try:
+            program, params = paddle_path(prefix + ".json"), paddle_path(prefix + ".pdiparams")
+        except ValueError:
+            raise ModelError(f"cannot load the model in {model_dir!r}: Paddle Inference cannot "
+                             f"open a path that is not valid UTF-8; rename the folder.") from None
+        try:
+            config = paddle.inference.Config(program, params)
+        except Exception as err:  # a missing or unreadable file
+            raise ModelError(f"could not load the model in {model_dir} ({first_line(err)}); "
+                             f"train it again with `python train.py`.") from None
         config.disable_glog_info()  # its optimisation passes log dozens of lines otherwise
         if device == "gpu":
             config.enable_use_gpu(256, 0)
@@ -81,6 +110,8 @@ class Predictor:
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
         try:  # one blank image: a model of the wrong shape fails here, not on the user's images
             shape = self(np.full((1, 1, 28, 28), -1, np.float32)).shape
+        except ModelError:
+            raise
         except Exception:
             shape = None
         if shape != (1, 10):
@@ -97,4 +128,51 @@ class Predictor:
             self.input.copy_from_cpu(batch)
             self.predictor.run()
             out.append(self.output.copy_to_cpu())
-        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+        probabilities = np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+        problem = probabilities_problem(probabilities)
+        if problem:
+            raise ModelError(f"the model in {self.model_dir} gives {problem}, not probabilities: it "
+                             f"is not a digit model from train.py, or its weights are damaged; "
+                             f"train it again with `python train.py`.")
+        return probabilities
+
+
+def probabilities_problem(probabilities):
+    """None if every row of `probabilities` [N, 10] is a probability distribution, else what
+    is wrong, for a message."""
+    if not probabilities.size:
+        return None
+    if not np.isfinite(probabilities).all():
+        return "NaN or infinite outputs"
+    low, high = float(probabilities.min()), float(probabilities.max())
+    if low < -PROBABILITY_TOLERANCE or high > 1 + PROBABILITY_TOLERANCE:
+        return f"outputs from {low:.4g} to {high:.4g}"
+    total = probabilities.sum(axis=-1)
+    if np.abs(total - 1).max() > PROBABILITY_TOLERANCE:
+        return f"outputs that add up to {float(total[np.abs(total - 1).argmax()]):.4g}"
+    return None
+
+
+def declared_input_shape(program_path):
+    """The shape the program at `program_path` (Paddle 3's JSON) declares for its input, or None
+    where that cannot be told (an unreadable file is left for Paddle to report)."""
+    try:
+        if os.path.getsize(program_path) > MAX_PROGRAM_BYTES:
+            return None
+        with open(program_path, "rb") as f:
+            program = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return None
+    nodes = [program]
+    while nodes:  # the program's `data` operation named INPUT_NAME, and its `shape` attribute
+        node = nodes.pop()
+        if isinstance(node, list):
+            nodes.extend(node)
+        elif isinstance(node, dict):
+            if str(node.get("#", "")).endswith(".data") and isinstance(node.get("A"), list):
+                attributes = {a.get("N"): (a.get("AT") or {}).get("D") for a in node["A"]
+                              if isinstance(a, dict) and isinstance(a.get("AT"), dict)}
+                if attributes.get("name") == INPUT_NAME:
+                    return attributes.get("shape")
+            nodes.extend(node.values())
+    return None

@@ -622,7 +622,8 @@ def crafted_pickle(path, marker):
 
 
 @pytest.mark.parametrize("name, craft, message", [
-    ("checkpoint.npz", crafted_npz, "{path} is damaged (ValueError): delete it to start afresh."),
+    ("checkpoint.npz", crafted_npz, "{path} is damaged (its state.json is object [1], not a "
+                                    "text): delete it to start afresh."),
     ("checkpoint.npz", crafted_pickle, "{path} is damaged (ValueError): delete it to start "
                                        "afresh."),
     ("checkpoint.pdckpt", crafted_pickle, "{path} was written by an older train.py (a pickle, "

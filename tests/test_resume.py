@@ -27,7 +27,8 @@ def unfinished_mlp_checkpoint(save_dir):
     optimizer = paddle.optimizer.Adam(parameters=network.parameters())
     ema = training.ExponentialMovingAverage(network)
     checkpoint.save_checkpoint(save_dir, network, optimizer, ema, {
-        "epoch": 1, "history": {"train": [], "test": [], "seconds": []}, "best": {},
+        "epoch": 1, "history": {"train": [], "test": [], "seconds": []},
+        "best": {"epoch": 1, "test_cost": 0.1, "test_acc": 0.97},
         "args": {"model": "mlp", "epochs": 5, "batch_size": 64, "lr": 0.001, "seed": 1,
                  "augment": False, "ema_decay": 0.999, "train_size": None}})
 

@@ -8,7 +8,12 @@ import sys
 
 import pytest
 
+import infer
+import train
 from conftest import ROOT
+from recognize_digits.run import cli
+
+INFER_3 = os.path.join(ROOT, "image", "infer_3.png")
 
 
 def run_train(*args, cwd=ROOT):
@@ -90,3 +95,53 @@ def test_gpu_on_a_machine_without_one_is_one_line(tmp_path):
         f"pip install paddlepaddle-gpu=={paddle.__version__} -i https://www.paddlepaddle.org.cn/"
         "packages/stable/cu126/; other CUDA versions: the README, \"With a GPU\"); use --device "
         "cpu."]
+
+
+def train_in_process(*args):
+    return cli.run(train.main, ["--model", "softmax", "--train-size", "640", *args],
+                   prog="train.py", results_on_stdout=False)
+
+
+def test_a_new_run_keeps_the_finished_model_aside_and_says_where(mnist_dir, tmp_path, capsys):
+    """Run again into the same save dir: the model trained before is not lost, and the note
+    names where it went; infer.py reads it there."""
+    save_dir = tmp_path / "m"
+    assert train_in_process("--epochs", "1", "--save-dir", str(save_dir),
+                            "--data-dir", mnist_dir) == 0
+    first = (save_dir / "model.pdiparams").read_bytes()
+    capsys.readouterr()
+    assert train_in_process("--epochs", "1", "--seed", "2", "--save-dir", str(save_dir),
+                            "--data-dir", mnist_dir) == 0
+    kept, = save_dir.glob("previous-*")
+    note, = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(rf"train\.py: note: the model trained before in {re.escape(str(save_dir))} "
+                        rf"\(softmax_regression, 1 epoch, \d+\.\d\d%\) is kept in "
+                        rf"{re.escape(str(kept))}/; this run trains a new one\.", note)
+    assert (kept / "model.pdiparams").read_bytes() == first
+    assert sorted(os.listdir(kept)) == ["checkpoint.npz", "confusion.png", "cost.png",
+                                        "model.json", "model.pdiparams", "model_info.json"]
+    assert cli.run(infer.main, [INFER_3, "--model-dir", str(kept)], prog="infer.py") == 0
+
+
+def test_flags_a_resumed_run_does_not_apply_are_named(mnist_dir, tmp_path, capsys):
+    save_dir = str(tmp_path / "m")
+    assert train_in_process("--epochs", "1", "--save-dir", save_dir, "--data-dir", mnist_dir) == 0
+    capsys.readouterr()
+    assert train_in_process("--epochs", "2", "--resume", "--lr", "0.5", "--batch-size", "32",
+                            "--save-dir", save_dir, "--data-dir", mnist_dir) == 0
+    assert capsys.readouterr().err == (
+        "train.py: note: --resume carries on with the run's own settings: --batch-size 32, "
+        "--lr 0.5 not applied.\n")
+
+
+def test_training_with_stdout_closed_warns_and_saves_the_model(mnist_dir, tmp_path, monkeypatch,
+                                                              capsys):
+    """`train.py >&-`: the log is lost, the model is not."""
+    monkeypatch.setattr(sys, "stdout", None)
+    save_dir = tmp_path / "m"
+    assert train_in_process("--epochs", "1", "--save-dir", str(save_dir),
+                            "--data-dir", mnist_dir) == 0
+    assert capsys.readouterr().err == (
+        "train.py: warning: standard output is closed, so the log is lost; training goes on, and "
+        "saves its model and checkpoints as usual.\n")
+    assert (save_dir / "model.pdiparams").is_file()

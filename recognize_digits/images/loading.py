@@ -20,6 +20,8 @@ from recognize_digits import RecognizeDigitsError, first_line, special_file
 MAX_PIXELS = 50_000_000  # refuse larger images unread: a "decompression bomb" can fill the memory
 MAX_PIPED_BYTES = 100_000_000  # an image piped in (`-`) is read whole first: at most this much
 STANDARD_INPUT = ("-", "/dev/stdin")  # paths that mean "the image piped in"
+# Formats Pillow decodes with a program of its own, which may not be installed.
+OUTSIDE_PROGRAMS = {"EPS": "Ghostscript (gs)"}
 WORK_SIDE = 512  # larger images are shrunk (area average) first: plenty for a 20x20 result
 
 
@@ -151,6 +153,10 @@ def _decoding(name, decode, im):
     except ImageError:
         raise
     except Exception as err:  # OSError "image file is truncated", SyntaxError, ValueError, ...
+        if im.format in OUTSIDE_PROGRAMS:
+            raise ImageError(f"{name} is an {im.format} file, which Pillow reads with "
+                             f"{OUTSIDE_PROGRAMS[im.format]} ({first_line(err)}): install it, or "
+                             f"save the image as PNG first.") from None
         raise ImageError(f"{name} is damaged or truncated ({first_line(err)}).") from None
 
 

@@ -27,17 +27,15 @@ import numpy as np
 import paddle
 
 from recognize_digits import RecognizeDigitsError, special_file
+from recognize_digits.run.checkpoint_checks import (HISTORY_ROWS, RUN_SETTINGS, STATE,
+                                                    array_problem, state_problem,
+                                                    tensors_problem)
 from recognize_digits.run.files import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.npz"
 # paddle.save's checkpoint is a pickle: refused, since loading a pickle can run code.
 PICKLED_CHECKPOINT_FILE = "checkpoint.pdckpt"
-STATE = "state.json"  # the archive's JSON text: epoch, history, best pass, settings, EMA steps
 PARTS = ("model", "optimizer", "ema")  # tensors are stored as "PART/NAME" arrays
-# The settings that shape a run: --resume takes them from the checkpoint, not the command line.
-RUN_SETTINGS = ("model", "batch_size", "lr", "seed", "augment", "ema_decay", "train_size")
-STATE_KEYS = ("epoch", "history", "best", "args", "ema_steps")
-HISTORY_KEYS = ("train", "test", "seconds")
 
 
 class CheckpointError(RecognizeDigitsError):
@@ -91,12 +89,17 @@ def _parse(path, f):
     """The checkpoint in the open file `f`; CheckpointError naming what is wrong with it."""
     try:
         with np.load(f, allow_pickle=False) as archive:
+            problem = next(filter(None, (array_problem(name, *_declared(archive, name))
+                                         for name in archive.files)), None)
+            if problem:
+                raise CheckpointError(f"{path} {problem}: delete it to start afresh.")
             arrays = {name: archive[name] for name in archive.files}
         state = json.loads(str(arrays.pop(STATE)))
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+    except (ValueError, OSError, EOFError, KeyError, RecursionError, zipfile.BadZipFile,
+            zlib.error) as err:
         raise CheckpointError(f"{path} is damaged ({type(err).__name__}): delete it to start "
                               f"afresh.") from None
-    problem = _check_state(state)
+    problem = state_problem(state)
     parts = {part: {} for part in PARTS}
     for name, value in arrays.items():
         part, _, key = name.partition("/")
@@ -109,20 +112,14 @@ def _parse(path, f):
             "ema": {"steps": state.pop("ema_steps"), "average": parts["ema"]}, "state": state}
 
 
-def _check_state(state):
-    """None if the JSON `state` has all a resume needs, else what is wrong, for a message."""
-    if not isinstance(state, dict) or not all(isinstance(state.get(key, {}), dict)
-                                              for key in ("args", "history")):
-        return "is damaged (its state is not a JSON object of the expected shape)"
-    missing = [key for key in STATE_KEYS if key not in state]
-    missing += [f"the setting {name}" for name in RUN_SETTINGS + ("epochs",)
-                if name not in state.get("args", {})]
-    missing += [f"history/{key}" for key in HISTORY_KEYS if key not in state.get("history", {})]
-    if missing:
-        return f"lacks {missing[0]} (written by an older train.py, or damaged)"
-    if not isinstance(state["epoch"], int) or state["epoch"] < 0:
-        return f"is damaged (its epoch is {state['epoch']!r})"
-    return None
+def _declared(archive, name):
+    """(dtype, shape) of the array `name` of an open .npz archive, from its header alone."""
+    with archive.zip.open(name + ".npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member)
+    return dtype, shape
 
 
 def read_for_resume(save_dir, args):
@@ -154,19 +151,21 @@ def read_for_resume(save_dir, args):
 
 def with_run_settings(args, saved):
     """The settings to train with: `args` as they are without a checkpoint; with one (`saved`),
-    a copy of `args` holding the resumed run's own settings (RUN_SETTINGS), and the flags given
-    on the command line that this overrules, as a user would type them ("--lr 0.5").
+    a copy of `args` holding the resumed run's own settings (RUN_SETTINGS). Also a note naming the
+    flags given on the command line that this overrules, as a user would type them ("--lr 0.5"),
+    or None.
 
     A run resumes with what it started with, so that it ends as an uninterrupted run would.
     Flags left out are None in `args`.
     """
     if saved is None:
-        return args, []
+        return args, None
     run = saved["state"]["args"]
     overruled = [_as_flag(name, getattr(args, name)) for name in RUN_SETTINGS
                  if getattr(args, name) is not None and getattr(args, name) != run[name]]
-    return argparse.Namespace(**{**vars(args), **{name: run[name] for name in RUN_SETTINGS}}), \
-        overruled
+    note = (f"--resume carries on with the run's own settings: {', '.join(overruled)} not "
+            f"applied." if overruled else None)
+    return argparse.Namespace(**{**vars(args), **{name: run[name] for name in RUN_SETTINGS}}), note
 
 
 def _as_flag(name, value):
@@ -183,8 +182,8 @@ def restore(saved, model, optimizer, ema):
     when `saved` is None.
     """
     if saved is None:
-        return {key: [] for key in HISTORY_KEYS}, None, 0
-    problem = _mismatch(saved, model)
+        return {key: [] for key in HISTORY_ROWS}, None, 0
+    problem = tensors_problem(saved, model, _parameter_of)
     if problem:
         raise CheckpointError(f"{saved['path']} {problem} (damaged, or not of this model): "
                               f"delete it to start afresh.")
@@ -195,27 +194,6 @@ def restore(saved, model, optimizer, ema):
     ema.set_state_dict({"steps": saved["ema"]["steps"], "average": saved["ema"]["average"]})
     state = saved["state"]
     return state["history"], state["best"], state["epoch"] + 1
-
-
-def _mismatch(saved, model):
-    """None if `saved` holds every tensor `model` needs, of its shape; else what it lacks."""
-    for part, arrays in (("model", saved["model"]), ("ema", saved["ema"]["average"])):
-        for name, value in model.state_dict().items():
-            if part == "ema" and value.dtype != paddle.float32:
-                continue  # the moving average keeps the float32 tensors only
-            if name not in arrays or list(arrays[name].shape) != list(value.shape):
-                return f"lacks {part}/{name} of shape {list(value.shape)}"
-    # Adam's state: as many tensors for each trainable parameter (moments, powers of beta).
-    counts = {name: 0 for name, p in model.named_parameters() if not p.stop_gradient}
-    for key in saved["optimizer"]:
-        owner = _parameter_of(key, counts)
-        if owner is None:
-            return f"holds optimizer/{key}, of no parameter of this model"
-        counts[owner] += 1
-    fewest = min(counts, key=counts.get)
-    if counts[fewest] < max(counts.values()) or counts[fewest] == 0:
-        return f"lacks some of the optimizer's state of {fewest}"
-    return None
 
 
 def _parameter_of(key, names):

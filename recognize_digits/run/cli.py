@@ -78,18 +78,24 @@ def add_device_argument(parser, verb):
                         help=f"where to {verb} (default: gpu when Paddle has one, else cpu)")
 
 
-def run(main, argv=None, prog=None):
+def run(main, argv=None, prog=None, results_on_stdout=True):
     """Run `main(argv)` and turn our errors and Ctrl-C into one line and an exit status.
 
     Standard output is part of the deal: closed from the start (`>&-`), it is an error before
-    any work is done; a full disk or /dev/full is an error when it is met (train.py's log only
-    warns: see Console.print); what the console cannot encode is escaped (ESCAPE).
+    any work is done where it carries the results (infer.py), a warning where it only carries a
+    log (train.py: the model goes to its save dir); a full disk or /dev/full is an error when
+    it is met (train.py's log only warns: see Console.print); what the console cannot encode is
+    escaped (ESCAPE).
     """
     prog = prog or os.path.basename(sys.argv[0])
-    if sys.stdout is None:
+    if sys.stdout is None and results_on_stdout:
         print(f"{prog}: error: standard output is closed, so the results would be lost: send "
               f"them to a file (> results.txt), or to /dev/null.", file=sys.stderr)
         return 1
+    if sys.stdout is None:
+        print(f"{prog}: warning: standard output is closed, so the log is lost; training goes "
+              f"on, and saves its model and checkpoints as usual.", file=sys.stderr)
+        sys.stdout = open(os.devnull, "w")
     stdout = sys.stdout
     with contextlib.suppress(AttributeError, ValueError):
         stdout.reconfigure(errors=ESCAPE)

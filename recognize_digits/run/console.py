@@ -33,12 +33,11 @@ class Console:
                   f"and saves its model and checkpoints as usual.", file=sys.stderr)
             discard_stdout()
 
-    def note_overruled(self, flags):
-        """Say on stderr that a resumed run does not apply these `flags` ("--lr 0.5"): it
-        carries on with the settings it started with."""
-        if self.enabled and flags:
-            print(f"{self.prog}: note: --resume carries on with the run's own settings: "
-                  f"{', '.join(flags)} not applied.", file=sys.stderr)
+    def note(self, message):
+        """`message` (if any) on stderr, as a note: something the user should know, which the
+        log's lines on stdout are not for."""
+        if self.enabled and message:
+            print(f"{self.prog}: note: {message}", file=sys.stderr)
 
     def progress(self, batches, desc):
         """`batches` with a progress bar (speed, ETA) on a terminal; piped to a file, none."""

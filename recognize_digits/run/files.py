@@ -10,6 +10,7 @@ removes them (model_files.remove_leftovers), under the save dir's lock (lock_sav
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import warnings
 
@@ -62,12 +63,21 @@ def check_save_dir(folder):
 
     Called before training, so that a read-only or full save dir is said at once, not after the
     first epoch. A name that is not valid UTF-8 is refused too: paddle.jit.save cannot write
-    there.
+    there; and so is a UTF-8 name that Python cannot write as such (an ASCII file-system
+    encoding, LC_ALL=C without Python's UTF-8 mode), since paddle.jit.save creates its folders
+    from Python and writes its files from C++.
     """
-    if not is_utf8(os.path.abspath(folder)):
+    path = os.path.abspath(folder)
+    if not is_utf8(path):
         raise RecognizeDigitsError(
             f"cannot use the save dir {shown(folder)}: Paddle cannot write to a path that is not "
             f"valid UTF-8; choose another folder with --save-dir.")
+    if os.fsencode(path).decode("utf-8") != path:
+        raise RecognizeDigitsError(
+            f"cannot use the save dir {shown(folder)}: this Python reads file names as "
+            f"{sys.getfilesystemencoding()}, and Paddle's export needs one it can write as "
+            f"UTF-8; run Python in UTF-8 mode (python -X utf8 train.py ..., or PYTHONUTF8=1), "
+            f"or choose a --save-dir with an ASCII name.")
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder) as f:
@@ -167,10 +177,11 @@ def writing(what, folder):
 
 
 def is_utf8(path):
-    """Whether `path` (a str, as Python decodes file names) is valid UTF-8, which Paddle needs."""
+    """Whether the file name `path` is valid UTF-8, which Paddle needs: its own bytes, whatever
+    the file-system encoding Python decoded them with (an ASCII one keeps UTF-8 as surrogates)."""
     try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:  # the undecodable bytes of the name, kept as surrogates
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
         return False
     return True
 

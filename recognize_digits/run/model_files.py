@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 
 import numpy as np
 import paddle
@@ -28,6 +29,9 @@ from recognize_digits.run.files import (check_paddle_cache, check_save_dir, fsyn
 
 MODEL_FILES = (MODEL_PREFIX + ".pdiparams", MODEL_PREFIX + ".json")  # renamed in this order
 INFO_FILE = "model_info.json"
+MAX_INFO_BYTES = 1024 * 1024  # train.py's is under 1 kB
+# What a run writes beside its model, kept with it when a new run takes the save dir.
+KEPT_WITH_THE_MODEL = ("cost.png", "confusion.png", "checkpoint.npz")
 EXPORT_PREFIX = ".export-"  # the temporary folder an export is written into, in the save dir
 # An export must give the trained model's probabilities on these few images (uniform noise:
 # every weight counts) to within this much: Paddle Inference's oneDNN kernels round a little
@@ -45,6 +49,41 @@ def claim_save_dir(save_dir):
     lock = lock_save_dir(save_dir)
     remove_leftovers(save_dir)
     return lock
+
+
+def keep_previous_model(save_dir):
+    """Before a new run trains into `save_dir`: move the model already there, if any (with its
+    plots and finished checkpoint), into a folder of its own, `previous-YYYYmmdd-HHMMSS/`, so
+    that no finished model is ever replaced unseen. Returns a note saying where it is, or None.
+    Each file is moved by a rename: a run killed meanwhile leaves every file in one of the two
+    folders."""
+    if not os.path.isfile(os.path.join(save_dir, INFO_FILE)):
+        return None
+    try:
+        info = _load_info(os.path.join(save_dir, INFO_FILE))
+    except ModelError:
+        info = {}
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, n = os.path.join(save_dir, f"previous-{stamp}"), 1
+    while os.path.lexists(folder):
+        n += 1
+        folder = os.path.join(save_dir, f"previous-{stamp}-{n}")
+    os.mkdir(folder)
+    for name in MODEL_FILES + (INFO_FILE,) + KEPT_WITH_THE_MODEL:
+        if os.path.isfile(os.path.join(save_dir, name)):
+            os.replace(os.path.join(save_dir, name), os.path.join(folder, name))
+    return (f"the model trained before in {save_dir} ({_described(info)}) is kept in "
+            f"{folder}{os.sep}; this run trains a new one.")
+
+
+def _described(info):
+    """"convolutional_neural_network, 5 epochs, 99.39%": a model, from its model_info.json."""
+    words = [str(info["builder"])] if isinstance(info.get("builder"), str) else []
+    if isinstance(info.get("epochs"), int):
+        words.append(f"{info['epochs']} epoch{'s' if info['epochs'] != 1 else ''}")
+    if isinstance(info.get("test_acc"), (int, float)):
+        words.append(f"{info['test_acc']:.2%}")
+    return ", ".join(words) or "its model_info.json unreadable"
 
 
 class ExportError(OSError):
@@ -211,10 +250,16 @@ def read_info(model_dir):
 
 def _load_info(path):
     try:
-        with open(path) as f:
+        if os.path.getsize(path) > MAX_INFO_BYTES:
+            raise ModelError(f"{path} is over {MAX_INFO_BYTES:,} bytes: it is not a "
+                             f"model_info.json written by train.py.")
+        with open(path, "rb") as f:
             info = json.load(f)
     except (OSError, ValueError) as err:
         raise ModelError(f"{path} is unreadable ({err}).") from None
+    except RecursionError:  # JSON nested thousands deep: crafted, not written by train.py
+        raise ModelError(f"{path} is not a model_info.json written by train.py (it is nested "
+                         f"too deep to read).") from None
     if not isinstance(info, dict):
         raise ModelError(f"{path} is not a model_info.json written by train.py.")
     return info
