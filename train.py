@@ -144,6 +144,20 @@ def model_info(args, best):
     }
 
 
+def take_save_dir(args, save_dir, main_process, console):
+    """Before training: take the save dir for this run (a lock, held while the returned object
+    lives; the main process's), find the checkpoint --resume carries on, settle the settings
+    (the checkpoint's, else the flags and their defaults), and move aside a finished model a new
+    run would replace. Returns (lock, checkpoint or None, settings)."""
+    lock = model_files.claim_save_dir(save_dir) if main_process else None
+    saved = checkpoint.read_for_resume(save_dir, args)
+    args, note = checkpoint.with_run_settings(args, saved)
+    console.note(note)
+    if main_process and saved is None:
+        console.note(model_files.keep_previous_model(save_dir))
+    return lock, saved, with_defaults(args)
+
+
 def describe(args, model, images, first_epoch, world):
     """The run's first line: what is trained, on what, how."""
     return (f"{'Resuming' if first_epoch else 'Training'} {CHAPTER_NAMES[args.model]} "
@@ -182,13 +196,7 @@ def main(argv=None):
     rank, world = distributed.init()
     main_process = rank == 0  # only it prints, plots, checkpoints and exports
     console = Console(enabled=main_process, prog="train.py")
-    lock = model_files.claim_save_dir(save_dir) if main_process else None  # noqa: F841  (held by main)
-    saved = checkpoint.read_for_resume(save_dir, args)  # --resume: the run to carry on
-    args, note = checkpoint.with_run_settings(args, saved)
-    console.note(note)
-    if main_process and saved is None:  # a new run: the model already there is kept aside
-        console.note(model_files.keep_previous_model(save_dir))
-    args = with_defaults(args)
+    lock, saved, args = take_save_dir(args, save_dir, main_process, console)  # noqa: F841
     device.set_device(args.device or device.default_device())
     paddle.seed(args.seed)
 
