@@ -20,12 +20,14 @@ import numpy as np
 
 from recognize_digits.images import morphology
 from recognize_digits.images.desk import cover_desk
+from recognize_digits.images.frames import inside_frame
 from recognize_digits.images.lighting import MIN_CONTRAST, separate_ink_from_paper
 from recognize_digits.images.lines import KEEP_BLOB, ruled_lines
 
 MIN_DIGIT = 0.04  # a digit smaller than 4% of the image is a speck of dust, not a digit...
 MIN_DIGIT_PIXELS = 6  # ...and so is one less than 6 pixels tall and wide: it cannot be read
 INK_PERCENTILE = 50  # the ink is scaled so that this percentile of it is full white (1.0)
+FRAMES_INSIDE = 2  # a digit in a frame in a frame is read; deeper, as it is
 BLOB_CELLS = 64  # blobs are found on a grid of at most 64x64 cells: pieces closer than a cell join
 
 
@@ -33,6 +35,19 @@ def find_ink(image):
     """The ink of a grey image (float, [0, 1]) as white on black: float32 in [0, 1], 0 off the
     ink; None if there is no ink (the image is blank)."""
     image = cover_desk(image)  # a photo that takes in the desk beyond the sheet's edge
+    return _ink_within(image, FRAMES_INSIDE)
+
+
+def _ink_within(image, frames):
+    """find_ink on `image`, or inside the frame around its digit (frames.py), up to `frames`
+    frames deep (a figure's tile in a box...)."""
+    window = inside_frame(image) if frames else None
+    if window is not None:
+        inner = _ink_within(image[window], frames - 1)
+        if inner is not None:
+            soft = np.zeros(image.shape, np.float32)
+            soft[window] = inner
+            return soft
     ink, noise, mask = separate_ink_from_paper(image)  # 1-2: flatten the lighting, polarity
     return _find_digit(ink, noise, mask)  # 3: Otsu's ink, no ruled lines, no specks
 

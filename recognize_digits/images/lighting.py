@@ -155,7 +155,9 @@ def robust_fit(basis, values, coef):
 def otsu(values):
     """Otsu's threshold: the level that best splits `values` into two classes (ink and paper)."""
     top = float(values.max())
-    bins = np.minimum((values * (256 / top)).astype(np.int64), 255)  # a 256-level histogram
+    # A 256-level histogram (values below 0, as a desk covered with paper's grain can leave
+    # beside black, go in the first bin).
+    bins = np.clip((values * (256 / top)).astype(np.int64), 0, 255)
     p = np.bincount(bins.ravel(), minlength=256) / bins.size
     level = (np.arange(256) + 0.5) * top / 256
     w0 = np.cumsum(p)  # weight and summed level of the class below each possible threshold
