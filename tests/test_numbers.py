@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import infer
-from drawings import box_digit, grey_arrays, ring, save, side_by_side
+from drawings import box_digit, grey_arrays, ring, save, seven, side_by_side
 from recognize_digits.images import morphology, sureness
 from recognize_digits.images.loading import ImageError
 from recognize_digits.inference import Predictor
@@ -353,3 +353,26 @@ def test_the_page_gets_sure(predictor):
     with open(INFER_3, "rb") as f:
         assert DigitReader(predictor)(f.read(), "3.png")["sure"] is True
     assert DigitReader(predictor)(png_bytes(_star()), "star.png")["sure"] is False
+
+
+# --- size: a long strip, a row of many digits ---------------------------------------------------
+
+
+def test_a_number_in_a_long_strip_is_read_and_a_row_of_many_digits_refused_saying_why(
+        predictor, tmp_path):
+    # Shrunk by its long side to 512 pixels, a 20000x200 strip was 5 pixels tall: blank.
+    digits = [seven((120, 150), width=12), ring((150, 150), width=12), seven((120, 150), width=12)]
+    number = side_by_side(digits, gap=30, margin=25)
+    strip = np.full((200, 20000), 255, np.uint8)
+    strip[:, 9000 : 9000 + number.shape[1]] = number
+    path = save(tmp_path, strip, "strip.png")
+    inputs, places = digit_inputs(path)
+    result = reading(path, predictor(inputs), places, inputs=inputs)
+    assert result["number"] == "707"
+    assert [d["box"][1] >= 20 and d["box"][3] <= 180 for d in result["digits"]] == [True] * 3
+
+    row = save(tmp_path, np.hstack([box_digit((0, 2, 3, 4, 5, 7)[d % 6], 28, width=2)
+                                    for d in range(300)]),
+               "row.png")
+    with pytest.raises(ImageError, match="too many for a number"):
+        digit_inputs(row)

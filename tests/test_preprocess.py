@@ -430,3 +430,14 @@ def test_a_digit_drawn_as_a_box_is_no_frame(width):
         grey = box_digit(0, size=60, width=width, margin=margin) / 255.0
         assert inside_frame(grey) is None
     assert inside_frame(ring() / 255.0) is None
+
+
+def test_a_small_digit_in_a_phone_sized_photo_is_found():
+    # 150 pixels of a 4000x3000 photo are 3.75% of it: under the 4% a digit had to be, blank.
+    rng = np.random.default_rng(5)
+    photo = np.clip(rng.normal(215, 4, (3000, 4000)), 0, 255).astype(np.uint8)
+    digit = seven(size=(120, 150), width=12)
+    photo[1200:1350, 2500:2620] = np.minimum(photo[1200:1350, 2500:2620], digit)
+    x = to_mnist(photo)
+    assert_mnist_like(x)
+    assert np.abs(x - to_mnist(digit)).mean() < 0.06

@@ -24,7 +24,8 @@ from recognize_digits.images.frames import inside_frame
 from recognize_digits.images.lighting import MIN_CONTRAST, separate_ink_from_paper
 from recognize_digits.images.lines import KEEP_BLOB, ruled_lines
 
-MIN_DIGIT = 0.04  # a digit smaller than 4% of the image is a speck of dust, not a digit...
+MIN_DIGIT = 0.025  # a digit smaller than 2.5% of the image (its long side; a strip's short
+# side) is a speck of dust, not a digit (a 150-pixel digit in a 4000x3000 photo is 3.75%)...
 MIN_DIGIT_PIXELS = 6  # ...and so is one less than 6 pixels tall and wide: it cannot be read
 INK_PERCENTILE = 50  # the ink is scaled so that this percentile of it is full white (1.0)
 FRAMES_INSIDE = 2  # a digit in a frame in a frame is read; deeper, as it is
@@ -81,7 +82,8 @@ def _find_digit(ink, noise, mask):
     soft = np.clip((ink - floor) / (full - floor), 0, 1) * region
     # What is left must be big enough to be a digit: a few stray pixels, scaled up to fill the
     # 20x20 box, would become a solid white block.
-    if not soft.any() or max(crop(soft).shape) < max(MIN_DIGIT * max(ink.shape), MIN_DIGIT_PIXELS):
+    side = min(max(ink.shape), 4 * min(ink.shape))  # a strip of digits: by their height
+    if not soft.any() or max(crop(soft).shape) < max(MIN_DIGIT * side, MIN_DIGIT_PIXELS):
         return None
     return soft.astype(np.float32)
 
@@ -97,7 +99,7 @@ def _digit_region(mask, faint, ink):
     of the largest blob's ink above the threshold is noise, dust or a stray mark.
     """
     h, w = mask.shape
-    c = max(1, -(-max(h, w) // BLOB_CELLS))  # cell side in pixels
+    c = max(1, -(-min(max(h, w), 4 * min(h, w)) // BLOB_CELLS))  # cell side (a strip: by height)
     gh, gw = -(-h // c), -(-w // c)
     padded = np.zeros((gh * c, gw * c), np.float32)
     padded[:h, :w] = np.where(mask, ink, 0)

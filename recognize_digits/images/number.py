@@ -76,7 +76,7 @@ def _mnist_like(ink, digit, whole):
 
 
 def _in_image(box, ink, grey):
-    """A box on the ink (the image shrunk to at most WORK_SIDE) -> in the file's own pixels.
+    """A box on the ink (the image shrunk to at most WORK_PIXELS) -> in the file's own pixels.
 
     open_image may have decoded a large JPEG at a fraction of its size: it records the factor.
     """
