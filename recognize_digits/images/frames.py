@@ -11,7 +11,7 @@ digit (the imshow figure came out a sure 0). The frame is told apart by its shap
       does not fill the inside from edge to edge (a digit drawn as a rectangle, a 0 of four
       strokes, holds nothing inside; a 7-segment 8's middle bar runs across);
     - a tile: a solid piece with straight edges (its core, the rows and columns at least half
-      covered, 60% covered, each of the core's edges 85%), whose holes hold a shape that is no
+      covered, is 85% of its box, 60% covered, each of the core's edges 85%), whose holes hold a shape that is no
       rectangle (a bold 0 drawn as a rectangle holds a rectangle of paper);
 
 and neither reaches more than one side of the image (the paper around a digit does); a tile
@@ -31,7 +31,8 @@ MIN_SIDE = 12  # ...and 12 pixels
 SIDE_FULL = 0.85  # a side of a box: rows (or columns) at least 85% covered...
 SIDE_DEEP = 0.15  # ...at most 15% of the box deep
 TILE_SOLID = 0.6  # a tile's own pixels cover 60% of its core, its edges 85% each
-CORE = 0.5  # a tile's core: its rows and columns at least half covered (not the axes' ticks)
+CORE = 0.5  # a tile's core: its rows and columns at least half covered (not the axes' ticks)...
+CORE_SHARE = 0.85  # ...85% of its box at least
 HOLE_RECTANGLE = 0.85  # a hole that fills 85% of its box is a rectangle of paper, not a digit...
 THIN = 0.35  # ...unless it is a bar, 0.35 times as wide as tall or less (a 1)
 OUTSIDE = 0.25  # a tile differs from the page in a band a quarter of its size wide around it
@@ -133,6 +134,8 @@ def _inside_tile(piece):
     if len(rows) < MIN_SIDE or len(cols) < MIN_SIDE:
         return None
     core = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if core.size < CORE_SHARE * piece.size:  # a round blob (the paper in a 9's loop) has a
+        return None  # core of 3/4 of its box; a rectangle with an axis's ticks, nearly all
     # Straight edges (a round blob, a bold 0, has none) and solid: the digit inside may touch
     # the tile's edge, so what is not the tile in the core is all the digit.
     edges = (core[0].mean(), core[-1].mean(), core[:, 0].mean(), core[:, -1].mean())
