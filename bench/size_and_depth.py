@@ -8,6 +8,7 @@ Writes: MNIST test digits 0-4 in 150 and 200 px boxes, dark on a lit, noisy 4000
 strip (strip_<number>.png); a row of the first 1,000 MNIST test digits, 28000x28 (row1000.png);
 three digits as 12-bit data (500..3500) in 16-bit PNGs (deep12bit_<label>.png).
 """
+
 import argparse
 import os
 import sys
@@ -39,15 +40,20 @@ def main():
 
     for px, name in ((150, "a"), (200, "b")):
         for i in range(5):
-            p = photo(3000, 4000); top, left = rng.integers(200, 2600), rng.integers(200, 3600)
+            p = photo(3000, 4000)
+            top, left = rng.integers(200, 2600), rng.integers(200, 3600)
             d = dark(i, px) / 255.0
-            p[top:top + px, left:left + px] *= 0.25 + 0.75 * d
+            p[top : top + px, left : left + px] *= 0.25 + 0.75 * d
             im = Image.fromarray(np.clip(p, 0, 255).astype(np.uint8))
             im.save(f"{out}/big{px}_{i}_{y[i]}.jpg", quality=90)
     # strip: 20000x200 with a 3-digit number, digits 150 px
-    p = np.full((200, 20000), 235, np.float32); labels = ""
+    p = np.full((200, 20000), 235, np.float32)
+    labels = ""
     for k, i in enumerate((1, 2, 3)):
-        p[25:175, 9700 + 160 * k: 9700 + 160 * k + 150] = np.minimum(p[25:175, 9700 + 160 * k: 9700 + 160 * k + 150], dark(i, 150) * 235 / 255); labels += str(y[i])
+        p[25:175, 9700 + 160 * k : 9700 + 160 * k + 150] = np.minimum(
+            p[25:175, 9700 + 160 * k : 9700 + 160 * k + 150], dark(i, 150) * 235 / 255
+        )
+        labels += str(y[i])
     Image.fromarray(p.astype(np.uint8)).save(f"{out}/strip_{labels}.png")
     # a row of 1000 MNIST digits, 28 px each
     Image.fromarray(255 - np.hstack([x[i] for i in range(1000)])).save(f"{out}/row1000.png")

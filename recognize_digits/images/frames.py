@@ -11,8 +11,8 @@ digit (the imshow figure came out a sure 0). The frame is told apart by its shap
       does not fill the inside from edge to edge (a digit drawn as a rectangle, a 0 of four
       strokes, holds nothing inside; a 7-segment 8's middle bar runs across);
     - a tile: a solid piece with straight edges (its core, the rows and columns at least half
-      covered, is 85% of its box, 60% covered, each of the core's edges 85%), whose holes hold a shape that is no
-      rectangle (a bold 0 drawn as a rectangle holds a rectangle of paper);
+      covered, is 85% of its box, 60% covered, each of the core's edges 85%), whose holes hold
+      a shape that is no rectangle (a bold 0 drawn as a rectangle holds a rectangle of paper);
 
 and neither reaches more than one side of the image (the paper around a digit does); a tile
 differs from the page just around it (a square of squared paper does not). Both
@@ -78,7 +78,8 @@ def _stands_out(mask, top, bottom, left, right):
     colour: a tile on a page, not a square of paper between the lines of squared paper."""
     h, w = mask.shape
     band = max(2, round(OUTSIDE * max(bottom - top, right - left)))
-    t, b, l, r = max(top - band, 0), min(bottom + band, h), max(left - band, 0), min(right + band, w)
+    t, b = max(top - band, 0), min(bottom + band, h)
+    l, r = max(left - band, 0), min(right + band, w)
     around = mask[t:b, l:r].sum() - mask[top:bottom, left:right].sum()
     area = (b - t) * (r - l) - (bottom - top) * (right - left)
     return area > 0 and around <= 0.5 * area
