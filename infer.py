@@ -46,8 +46,8 @@ def parse_args(argv=None):
     parser.add_argument("--top-k", type=cli.top_k, default=1, metavar="K",
                         help="also show the K most likely digits with their probabilities (1-10)")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object per image: path, label, probability, top_k "
-                             "(and for a number: number, digits)")
+                        help="print one JSON object per image: path, label, probability, top_k, "
+                             "sure (and for a number: number, digits)")
     parser.add_argument("--preprocess", choices=["mnist", "book"], default="mnist",
                         help="mnist: make the image look like an MNIST digit (default); "
                              "book: the chapter's load_image (grey, resize to 28x28)")
@@ -105,7 +105,8 @@ def load_predictor(args):
 
 def result_line(result, as_json=False):
     """The line printed for one image, from number.reading's dict: the digit and its
-    probability, or the number and each digit's (`42 (4: 99.1%, 2: 97.3%)`)."""
+    probability, or the number and each digit's (`42 (4: 99.1%, 2: 97.3%)`); "not sure" after
+    them when the reader is not (sureness.py)."""
     if as_json:  # a name's bytes that are not UTF-8 as \xNN, not as lone surrogates
         return json.dumps({**result, "path": shown(result["path"])})
     if "number" in result:
@@ -113,6 +114,8 @@ def result_line(result, as_json=False):
         sureness = ", ".join(f"{d['label']}: {d['probability']:.1%}" for d in result["digits"])
     else:
         answer, key, sureness = result["label"], "label", f"{result['probability']:.1%}"
+    if result.get("sure") is False:  # the best guess, and that the reader is not sure of it
+        sureness += ", not sure"
     line = f"Inference result of {result['path']} is: {answer} ({sureness})"
     if len(result["top_k"]) > 1:  # the likeliest digits (or numbers)
         line += "  top %d: %s" % (len(result["top_k"]), ", ".join(
@@ -137,10 +140,12 @@ def classify(args):
         print(f"infer.py: error: {message}", file=sys.stderr)
 
     if good:
-        probabilities = load_predictor(args)(np.concatenate(images), batch_size=args.batch_size)
+        inputs = np.concatenate(images)
+        probabilities = load_predictor(args)(inputs, batch_size=args.batch_size)
         starts = np.cumsum([0] + [len(inputs) for inputs in images])
         for (path, places), start, end in zip(good, starts, starts[1:]):
-            result = number.reading(path, probabilities[start:end], places, args.top_k)
+            result = number.reading(path, probabilities[start:end], places, args.top_k,
+                                    inputs[start:end])
             sys.stdout.write(result_line(result, args.json) + "\n")  # one write: a whole line
     return 1 if errors else 0
 

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from recognize_digits.images import sureness  # noqa: E402
 from recognize_digits.images.number import prediction  # noqa: E402
 from recognize_digits.images.preprocess import preprocess  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
@@ -110,7 +111,9 @@ def answers_alone(model_dir, paths, top_k=3):
     answers = {}
     for path in paths:
         image = preprocess(path)
-        answers[path] = prediction(path, predictor(image)[0], top_k)
+        probabilities = predictor(image)
+        answers[path] = prediction(path, probabilities[0], top_k)
+        answers[path]["sure"] = bool(sureness.sure(probabilities, image)[0])
         answers[path]["input"] = [png_base64(image[0, 0])]
     return answers
 

@@ -79,6 +79,17 @@ def test_sixteen_bit_grey_is_scaled_to_eight_bits(tmp_path):
     np.testing.assert_allclose(preprocess(path)[0, 0], to_mnist(ring()) * 2 - 1, atol=1e-6)
 
 
+@pytest.mark.parametrize("bits", [10, 12, 14])
+def test_sixteen_bit_data_of_fewer_bits_is_scaled_by_the_bits_it_uses(tmp_path, bits):
+    # 12-bit data in a 16-bit PNG is 0..4095: divided by 257, 16 grey levels, a blank image.
+    top = 2**bits - 1
+    digit = np.round(ring() / 255 * top).astype(np.uint16)
+    path = save(tmp_path, Image.fromarray(digit), "deep.png")
+    grey = np.asarray(open_image(path), np.float32)
+    assert np.abs(grey - ring()).max() <= 1
+    assert np.abs(preprocess(path)[0, 0] - (to_mnist(ring()) * 2 - 1)).mean() < 0.01
+
+
 def test_cmyk_jpeg(tmp_path):
     im = Image.new("CMYK", (150, 150), (0, 0, 0, 0))  # no ink: white paper
     ImageDraw.Draw(im).ellipse((40, 20, 110, 130), outline=(0, 0, 0, 255), width=8)  # black ink

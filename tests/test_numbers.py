@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import infer
-from drawings import box_digit, grey_arrays, ring, save, side_by_side
-from recognize_digits.images import morphology
+from drawings import box_digit, grey_arrays, ring, save, seven, side_by_side
+from recognize_digits.images import morphology, sureness
 from recognize_digits.images.loading import ImageError
 from recognize_digits.inference import Predictor
 from recognize_digits.images.number import digit_inputs, prediction, reading
@@ -223,7 +223,7 @@ def test_a_number_reads_with_its_digits_and_their_boxes(number_042, predictor):
     assert result["top_k"][0] == {"number": "042", "probability": result["probability"]}
     assert len(result["top_k"]) == 2 and result["top_k"][1]["probability"] <= result["probability"]
     for digit, left in zip(digits, lefts):
-        assert set(digit) == {"label", "probability", "top_k", "box"}
+        assert set(digit) == {"label", "probability", "top_k", "box", "sure"}
         assert len(digit["top_k"]) == 2 and digit["top_k"][0]["label"] == digit["label"]
         box_left, top, box_right, bottom = digit["box"]
         assert left - 2 <= box_left < box_right <= left + 86 and 18 <= top < bottom <= 106
@@ -234,8 +234,10 @@ def test_one_digit_reads_exactly_as_before(predictor, tmp_path):
     for path in (INFER_3, save(tmp_path, ring())):
         inputs, places = digit_inputs(path)
         np.testing.assert_array_equal(inputs, preprocess(path))
-        before = prediction(path, predictor(preprocess(path))[0], 3)
-        assert reading(path, predictor(inputs), places, 3) == before
+        probabilities = predictor(preprocess(path))
+        before = prediction(path, probabilities[0], 3)
+        assert reading(path, predictor(inputs), places, 3) == {
+            **before, "sure": bool(probabilities[0].max() >= sureness.SURE_P)}
 
 
 def run_infer(capsys, *args):
@@ -251,9 +253,10 @@ def test_infer_prints_a_number_and_keeps_the_single_digit_line(number_042, model
     assert status == 0 and err == []
     number_line, digit_line = out
     assert number_line.startswith(f"Inference result of {path} is: 042 (0: ")
-    assert ", 4: " in number_line and ", 2: " in number_line and number_line.endswith("%)")
+    assert ", 4: " in number_line and ", 2: " in number_line
+    assert number_line.endswith(("%)", "%, not sure)"))
     assert digit_line.startswith(f"Inference result of {INFER_3} is: 3 (")
-    assert digit_line.endswith("%)") and "top" not in digit_line
+    assert digit_line.endswith("%)") and "top" not in digit_line  # a sure 3
 
     status, out, _ = run_infer(capsys, path, "--model-dir", model_dir, "--digits", "one")
     line, = out
@@ -263,7 +266,9 @@ def test_infer_prints_a_number_and_keeps_the_single_digit_line(number_042, model
     status, out, _ = run_infer(capsys, path, INFER_3, "--model-dir", model_dir, "--json")
     number, digit = map(json.loads, out)
     assert number["number"] == "042" and len(number["digits"]) == 3
-    assert set(digit) == {"path", "label", "probability", "top_k"} and digit["label"] == 3
+    assert set(digit) == {"path", "label", "probability", "top_k", "sure"}
+    assert digit["label"] == 3 and digit["sure"] is True
+    assert number["sure"] == all(d["sure"] for d in number["digits"])
 
 
 def test_what_it_cannot_place_it_says_in_one_line(model_dir, tmp_path, capsys):
@@ -286,3 +291,88 @@ def test_the_page_gets_a_number_and_a_28x28_image_per_digit(number_042, predicto
     assert len(result["input"]) == 3
     for png in result["input"]:
         assert Image.open(io.BytesIO(base64.b64decode(png))).size == (28, 28)
+
+
+# --- not sure -----------------------------------------------------------------------------------
+
+
+def _star(size=200, width=6):
+    im = Image.new("L", (size, size), 255)
+    points = [(size / 2 + (0.4 if i % 2 == 0 else 0.17) * size * np.cos(i * np.pi / 5 - np.pi / 2),
+               size / 2 + (0.4 if i % 2 == 0 else 0.17) * size * np.sin(i * np.pi / 5 - np.pi / 2))
+              for i in range(10)]
+    ImageDraw.Draw(im).line(points + [points[0]], fill=0, width=width)
+    return np.asarray(im)
+
+
+def _grid(size=200, width=3):
+    im = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(im)
+    for at in range(30, size - 29, 35):
+        draw.line((at, 30, at, size - 30), fill=0, width=width)
+        draw.line((30, at, size - 30, at), fill=0, width=width)
+    return np.asarray(im)
+
+
+def test_mnist_digits_look_like_their_digit_and_shapes_like_none(mnist_test):
+    images, labels = mnist_test
+    inside = sureness.shape_distances(images[:500], labels[:500]) <= sureness.SURE_DISTANCE
+    assert inside.mean() >= 0.96
+    for shape in (_star(), _grid(), _star(width=12)):
+        x = preprocess(io.BytesIO(png_bytes(shape)))
+        assert (sureness.shape_distances(np.repeat(x, 10, axis=0), range(10))
+                > sureness.SURE_DISTANCE).all()
+
+
+def png_bytes(grey):
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_number_is_sure_only_if_each_of_its_digits_is():
+    places = [[[(0, 0, 10, 10)]], [[(10, 0, 20, 10)]]]
+    sure, unsure = np.eye(10)[4] * 0.99 + 0.001, np.full(10, 0.1)
+    result = reading("n.png", np.stack([sure, unsure]), places)
+    assert [d["sure"] for d in result["digits"]] == [True, False] and result["sure"] is False
+    assert reading("n.png", np.stack([sure, sure]), places)["sure"] is True
+
+
+def test_a_shape_with_no_digit_is_answered_not_sure(model_dir, tmp_path, capsys):
+    star = save(tmp_path, _star(), "star.png")
+    status, out, _ = run_infer(capsys, star, INFER_3, "--model-dir", model_dir)
+    star_line, three_line = out
+    assert status == 0 and star_line.endswith(", not sure)")  # the best guess, and "not sure"
+    assert star_line.split(" is: ")[1][0].isdigit()
+    assert not three_line.endswith("not sure)")
+    status, out, _ = run_infer(capsys, star, "--model-dir", model_dir, "--json")
+    assert json.loads(out[0])["sure"] is False
+
+
+def test_the_page_gets_sure(predictor):
+    with open(INFER_3, "rb") as f:
+        assert DigitReader(predictor)(f.read(), "3.png")["sure"] is True
+    assert DigitReader(predictor)(png_bytes(_star()), "star.png")["sure"] is False
+
+
+# --- size: a long strip, a row of many digits ---------------------------------------------------
+
+
+def test_a_number_in_a_long_strip_is_read_and_a_row_of_many_digits_refused_saying_why(
+        predictor, tmp_path):
+    # Shrunk by its long side to 512 pixels, a 20000x200 strip was 5 pixels tall: blank.
+    digits = [seven((120, 150), width=12), ring((150, 150), width=12), seven((120, 150), width=12)]
+    number = side_by_side(digits, gap=30, margin=25)
+    strip = np.full((200, 20000), 255, np.uint8)
+    strip[:, 9000 : 9000 + number.shape[1]] = number
+    path = save(tmp_path, strip, "strip.png")
+    inputs, places = digit_inputs(path)
+    result = reading(path, predictor(inputs), places, inputs=inputs)
+    assert result["number"] == "707"
+    assert [d["box"][1] >= 20 and d["box"][3] <= 180 for d in result["digits"]] == [True] * 3
+
+    row = save(tmp_path, np.hstack([box_digit((0, 2, 3, 4, 5, 7)[d % 6], 28, width=2)
+                                    for d in range(300)]),
+               "row.png")
+    with pytest.raises(ImageError, match="too many for a number"):
+        digit_inputs(row)

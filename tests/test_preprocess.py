@@ -361,3 +361,83 @@ def test_any_grey_array_gives_a_digit_or_image_error(array, kind, seed):
         assert "no digit found" in str(err)
         return
     check_result(x * 2 - 1, (28, 28))
+
+
+# --- a digit inside a frame: a box drawn around it, a tile of the other colour ------------------
+
+
+def _framed(digit, frame, pad=40, ink=20, paper=230):
+    """`digit` (dark on light) inside a frame on a page: "box" (an outline), "tile" (the digit
+    white on a black tile), "form" (a box with a printed label beside it)."""
+    h, w = digit.shape
+    page = Image.new("L", (w + 2 * pad + (160 if frame == "form" else 0), h + 2 * pad), paper)
+    left = pad + (160 if frame == "form" else 0)
+    draw = ImageDraw.Draw(page)
+    inner = Image.fromarray(255 - digit if frame == "tile" else digit)
+    if frame == "tile":
+        draw.rectangle((left - 20, pad - 20, left + w + 19, pad + h + 19), fill=255 - paper)
+    else:
+        draw.rectangle((left - 20, pad - 20, left + w + 19, pad + h + 19), outline=ink, width=3)
+    if frame == "form":
+        draw.text((20, pad + h // 2), "Amount:", fill=ink, font_size=24)
+    page.paste(inner, (left, pad))
+    return np.asarray(page)
+
+
+@pytest.mark.parametrize("frame", ["box", "tile", "form"])
+def test_a_digit_in_a_frame_reads_as_the_digit_alone(frame):
+    digit = seven()
+    alone = to_mnist(digit)
+    framed = to_mnist(_framed(digit, frame))
+    assert np.abs(framed - alone).mean() < 0.03
+
+
+def _imshow_figure(x, axes=True):
+    """An MNIST digit as `plt.imshow(x, cmap="gray"); plt.savefig(...)` saves it, as grey."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(4, 3), dpi=100)
+    plt.imshow(x, cmap="gray")
+    if not axes:
+        plt.axis("off")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return np.asarray(Image.open(buffer).convert("L"))
+
+
+@pytest.mark.parametrize("axes", [True, False])
+def test_an_mnist_digit_saved_as_an_imshow_figure_reads_as_the_digit(mnist_test, axes):
+    # The black square of the figure was taken for the digit (a sure 0): the digit is the white
+    # ink inside it.
+    grey = np.round((mnist_test[0][:20, 0] + 1) * 127.5).astype(np.uint8)
+    # (The square read as the digit is 0.3 or more away; the digit scaled up and back, under 0.1.)
+    far = sum(np.abs(to_mnist(_imshow_figure(g, axes)) - to_mnist(g)).mean() > 0.15 for g in grey)
+    assert far == 0
+
+
+@pytest.mark.parametrize("width", [1, 3, 8])
+def test_a_digit_drawn_as_a_box_is_no_frame(width):
+    # A 0 of four straight strokes holds nothing inside; a bold one holds a rectangle of paper.
+    from recognize_digits.images.frames import inside_frame
+
+    for margin in (0.04, 0.1, 0.25):
+        grey = box_digit(0, size=60, width=width, margin=margin) / 255.0
+        assert inside_frame(grey) is None
+    assert inside_frame(ring() / 255.0) is None
+
+
+def test_a_small_digit_in_a_phone_sized_photo_is_found():
+    # 150 pixels of a 4000x3000 photo are 3.75% of it: under the 4% a digit had to be, blank.
+    rng = np.random.default_rng(5)
+    photo = np.clip(rng.normal(215, 4, (3000, 4000)), 0, 255).astype(np.uint8)
+    digit = seven(size=(120, 150), width=12)
+    photo[1200:1350, 2500:2620] = np.minimum(photo[1200:1350, 2500:2620], digit)
+    x = to_mnist(photo)
+    assert_mnist_like(x)
+    assert np.abs(x - to_mnist(digit)).mean() < 0.06

@@ -20,12 +20,15 @@ import numpy as np
 
 from recognize_digits.images import morphology
 from recognize_digits.images.desk import cover_desk
+from recognize_digits.images.frames import inside_frame
 from recognize_digits.images.lighting import MIN_CONTRAST, separate_ink_from_paper
 from recognize_digits.images.lines import KEEP_BLOB, ruled_lines
 
-MIN_DIGIT = 0.04  # a digit smaller than 4% of the image is a speck of dust, not a digit...
+MIN_DIGIT = 0.025  # a digit smaller than 2.5% of the image (its long side; a strip's short
+# side) is a speck of dust, not a digit (a 150-pixel digit in a 4000x3000 photo is 3.75%)...
 MIN_DIGIT_PIXELS = 6  # ...and so is one less than 6 pixels tall and wide: it cannot be read
 INK_PERCENTILE = 50  # the ink is scaled so that this percentile of it is full white (1.0)
+FRAMES_INSIDE = 2  # a digit in a frame in a frame is read; deeper, as it is
 BLOB_CELLS = 64  # blobs are found on a grid of at most 64x64 cells: pieces closer than a cell join
 
 
@@ -33,6 +36,19 @@ def find_ink(image):
     """The ink of a grey image (float, [0, 1]) as white on black: float32 in [0, 1], 0 off the
     ink; None if there is no ink (the image is blank)."""
     image = cover_desk(image)  # a photo that takes in the desk beyond the sheet's edge
+    return _ink_within(image, FRAMES_INSIDE)
+
+
+def _ink_within(image, frames):
+    """find_ink on `image`, or inside the frame around its digit (frames.py), up to `frames`
+    frames deep (a figure's tile in a box...)."""
+    window = inside_frame(image) if frames else None
+    if window is not None:
+        inner = _ink_within(image[window], frames - 1)
+        if inner is not None:
+            soft = np.zeros(image.shape, np.float32)
+            soft[window] = inner
+            return soft
     ink, noise, mask = separate_ink_from_paper(image)  # 1-2: flatten the lighting, polarity
     return _find_digit(ink, noise, mask)  # 3: Otsu's ink, no ruled lines, no specks
 
@@ -66,7 +82,8 @@ def _find_digit(ink, noise, mask):
     soft = np.clip((ink - floor) / (full - floor), 0, 1) * region
     # What is left must be big enough to be a digit: a few stray pixels, scaled up to fill the
     # 20x20 box, would become a solid white block.
-    if not soft.any() or max(crop(soft).shape) < max(MIN_DIGIT * max(ink.shape), MIN_DIGIT_PIXELS):
+    side = min(max(ink.shape), 4 * min(ink.shape))  # a strip of digits: by their height
+    if not soft.any() or max(crop(soft).shape) < max(MIN_DIGIT * side, MIN_DIGIT_PIXELS):
         return None
     return soft.astype(np.float32)
 
@@ -82,7 +99,7 @@ def _digit_region(mask, faint, ink):
     of the largest blob's ink above the threshold is noise, dust or a stray mark.
     """
     h, w = mask.shape
-    c = max(1, -(-max(h, w) // BLOB_CELLS))  # cell side in pixels
+    c = max(1, -(-min(max(h, w), 4 * min(h, w)) // BLOB_CELLS))  # cell side (a strip: by height)
     gh, gw = -(-h // c), -(-w // c)
     padded = np.zeros((gh * c, gw * c), np.float32)
     padded[:h, :w] = np.where(mask, ink, 0)

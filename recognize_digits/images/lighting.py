@@ -58,7 +58,8 @@ def _contrast(flat, smooth=True):
         flat = rows[:-2] + rows[1:-1] + rows[2:]  # each pixel with the ones above and below...
         cols = np.pad(flat, ((0, 0), (1, 1)), mode="edge")
         flat = (cols[:, :-2] + cols[:, 1:-1] + cols[:, 2:]) / 9  # ...and beside them
-    step = max(1, max(flat.shape) // 128)  # the statistics need no more than 128x128 of them
+    # The statistics need no more than 128x128 of them (a long strip keeps its rows).
+    step = max(1, int((flat.size / 128**2) ** 0.5))
     flat = flat[::step, ::step]
     ink = np.clip(flat, 0, None)
     if ink.max() <= 0:
@@ -95,7 +96,7 @@ def _flatten(image):
                           indexing="ij")
     coef, _ = robust_fit(_quadratic(*centres), paper, start)
 
-    step = max(1, max(h, w) // 64)
+    step = max(1, min(max(h, w), 4 * min(h, w)) // 64)  # (a long strip: by its height)
     grid = np.meshgrid(coords(h, 0, step), coords(w, 0, step), indexing="ij")
     coef, noise = robust_fit(_quadratic(*grid), image[::step, ::step].ravel(), coef)
 
@@ -155,7 +156,9 @@ def robust_fit(basis, values, coef):
 def otsu(values):
     """Otsu's threshold: the level that best splits `values` into two classes (ink and paper)."""
     top = float(values.max())
-    bins = np.minimum((values * (256 / top)).astype(np.int64), 255)  # a 256-level histogram
+    # A 256-level histogram (values below 0, as a desk covered with paper's grain can leave
+    # beside black, go in the first bin).
+    bins = np.clip((values * (256 / top)).astype(np.int64), 0, 255)
     p = np.bincount(bins.ravel(), minlength=256) / bins.size
     level = (np.arange(256) + 0.5) * top / 256
     w0 = np.cumsum(p)  # weight and summed level of the class below each possible threshold

@@ -22,7 +22,8 @@ MAX_PIPED_BYTES = 100_000_000  # an image piped in (`-`) is read whole first: at
 STANDARD_INPUT = ("-", "/dev/stdin")  # paths that mean "the image piped in"
 # Formats Pillow decodes with a program of its own, which may not be installed.
 OUTSIDE_PROGRAMS = {"EPS": "Ghostscript (gs)"}
-WORK_SIDE = 512  # larger images are shrunk (area average) first: plenty for a 20x20 result
+WORK_SIDE = 512  # larger images are shrunk (area average) first to 512x512 pixels' worth (a strip
+WORK_PIXELS = WORK_SIDE * WORK_SIDE  # keeps its height: 20000x200 -> 5120x51): plenty for 20x20
 
 
 class ImageError(RecognizeDigitsError):
@@ -34,7 +35,8 @@ def open_image(source, name=None):
 
     EXIF orientation is applied (phones store photos sideways with a tag saying so), the first
     frame of an animation is used, transparent parts are laid on white paper (or on black when the
-    drawing itself is white, so that it does not vanish), 16-bit grey is scaled to 8 bits. A large
+    drawing itself is white, so that it does not vanish), 16-bit grey is scaled to 8 bits by the
+    range its bits use (12-bit data: 0..4095). A large
     JPEG comes back smaller (by 2, 4 or 8), but no smaller than WORK_SIDE pixels.
     """
     name = name or source
@@ -163,7 +165,11 @@ def _decoding(name, decode, im):
 def _to_grey(im):
     """Any Pillow image -> mode "L"."""
     if im.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        return Image.fromarray((np.asarray(im, dtype=np.float32) / 257.0).round().astype(np.uint8))
+        # Scaled by the bits the data uses: 12-bit data (a camera's, a scanner's) stored in 16
+        # bits is 0..4095, which divided by 257 is 16 grey levels, a blank image.
+        a = np.asarray(im, dtype=np.float32)
+        top = 2.0 ** max(8, int(np.ceil(np.log2(float(a.max()) + 1)))) - 1 if a.size else 255
+        return Image.fromarray((a * (255 / top)).round().astype(np.uint8))
     if im.mode in ("I", "F"):  # 32-bit: no fixed range, so stretch what is there to 0..255
         a = np.asarray(im, dtype=np.float64)
         finite = np.isfinite(a)  # a float TIFF may hold NaN or infinite pixels: no data there

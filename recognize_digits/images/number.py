@@ -2,8 +2,8 @@
 read images this way.
 
     images, places = digit_inputs("42.png")   # float32 [n, 1, 28, 28], and where each one is
-    result = reading("42.png", predictor(images), places)
-    # {"path": "42.png", "number": "42", "probability": 0.96, "digits": [...], ...}
+    result = reading("42.png", predictor(images), places, inputs=images)
+    # {"path": "42.png", "number": "42", "probability": 0.96, "sure": True, "digits": [...], ...}
 
 The image's ink is found once, as for a single digit (preprocess.find_ink_in), and split into
 places (segment.split_digits), each read as one digit or, if it is wide enough to be digits that
@@ -18,6 +18,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from recognize_digits.images import sureness
 from recognize_digits.images.loading import ImageError, open_image
 from recognize_digits.images.preprocess import SIZE, find_ink_in, fit_digit, preprocess
 from recognize_digits.images.segment import TooManyPieces, split_digits
@@ -75,7 +76,7 @@ def _mnist_like(ink, digit, whole):
 
 
 def _in_image(box, ink, grey):
-    """A box on the ink (the image shrunk to at most WORK_SIDE) -> in the file's own pixels.
+    """A box on the ink (the image shrunk to at most WORK_PIXELS) -> in the file's own pixels.
 
     open_image may have decoded a large JPEG at a fraction of its size: it records the factor.
     """
@@ -90,22 +91,29 @@ def _where(piece, ink, grey):
     return f"x {left}-{right}, y {top}-{bottom}"
 
 
-def reading(path, probabilities, places, top_k=1):
+def reading(path, probabilities, places, top_k=1, inputs=None):
     """One image's result as a JSON-ready dict, from digit_inputs' places and the model's
-    probabilities [n, 10] for its inputs.
+    probabilities [n, 10] for its inputs (`inputs`, to judge whether each digit looks like one:
+    sureness.py; None, the probability alone).
 
-    One digit: prediction's dict (path, label, probability, top_k), as always.
+    One digit: prediction's dict (path, label, probability, top_k) and sure (whether the reader
+    is sure of it, sureness.sure).
     Several: path; number, a string (so that "042" keeps its 0); probability, that every digit
-    is read right (the product); top_k, the `top_k` likeliest numbers; digits, for each digit
-    its label, probability, top_k and box. label is None (the image holds no single digit).
+    is read right (the product); top_k, the `top_k` likeliest numbers; sure, whether every digit
+    is; digits, for each digit its label, probability, top_k, sure and box. label is None (the
+    image holds no single digit).
     """
     picked = chosen(probabilities, places)
+    indices = [i for i, _ in picked]
+    sure = sureness.sure(probabilities[indices], None if inputs is None else inputs[indices])
     if len(picked) == 1:
-        return prediction(path, probabilities[picked[0][0]], top_k)
-    digits = [_digit(probabilities[i], box, top_k) for i, box in picked]
+        return {**prediction(path, probabilities[picked[0][0]], top_k), "sure": bool(sure[0])}
+    digits = [{**_digit(probabilities[i], box, top_k), "sure": bool(one_sure)}
+              for (i, box), one_sure in zip(picked, sure)]
     likeliest = likeliest_numbers([probabilities[i] for i, _ in picked], top_k)
     return {"path": path, "label": None, "probability": likeliest[0]["probability"],
-            "top_k": likeliest, "number": likeliest[0]["number"], "digits": digits}
+            "top_k": likeliest, "number": likeliest[0]["number"], "sure": bool(sure.all()),
+            "digits": digits}
 
 
 def chosen(probabilities, places):

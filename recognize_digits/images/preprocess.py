@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from recognize_digits.images import morphology
-from recognize_digits.images.loading import WORK_SIDE, ImageError, load_image, open_image
+from recognize_digits.images.loading import WORK_PIXELS, ImageError, load_image, open_image
 from recognize_digits.images.ink import crop, find_ink
 
 SIZE = 28  # MNIST: 28x28 images...
@@ -66,7 +66,7 @@ def to_mnist(grey, source="the image"):
 
 def find_ink_in(grey, source="the image"):
     """Steps 1-3 (ink.find_ink) on a grey image [H, W] (uint8): its ink, white on black, in
-    [0, 1], on the image shrunk to at most WORK_SIDE pixels. ImageError if there is none."""
+    [0, 1], on the image shrunk to at most WORK_PIXELS pixels. ImageError if there is none."""
     ink = find_ink(_as_float(grey))
     if ink is None:
         raise ImageError(f"no digit found in {source} (the image is blank).")
@@ -80,15 +80,16 @@ def fit_digit(ink):
 
 
 def _as_float(grey):
-    """uint8 [H, W] -> float32 in [0, 1], shrunk by area averaging to at most WORK_SIDE pixels."""
+    """uint8 [H, W] -> float32 in [0, 1], shrunk by area averaging to at most WORK_PIXELS pixels
+    (its shape kept: a long strip of digits keeps their height)."""
     grey = np.asarray(grey)
     if grey.ndim != 2:
         raise ValueError(f"to_mnist takes a grey image [H, W], got an array of shape {grey.shape}")
     if grey.size == 0:
         return np.zeros(grey.shape, np.float32)
     im = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
-    if max(im.size) > WORK_SIDE:
-        im = _resize(im, WORK_SIDE / max(im.size))
+    if im.width * im.height > WORK_PIXELS:
+        im = _resize(im, (WORK_PIXELS / (im.width * im.height)) ** 0.5)
     return np.asarray(im, dtype=np.float32) / 255.0
 
 

@@ -76,7 +76,7 @@ class DigitReader:
         images, places = digit_inputs(Upload(body, name), self.mode, self.digits, name=name)
         with self.lock:
             probabilities = self.predictor(images)
-        result = reading(name, probabilities, places, top_k or self.top_k)
+        result = reading(name, probabilities, places, top_k or self.top_k, images)
         result["input"] = [png_base64(images[i, 0]) for i, _ in chosen(probabilities, places)]
         return result
 

@@ -20,6 +20,7 @@ const TEXT = {
     reading: 'Reading…',
     tooLarge: 'is larger than 10 MB: choose a smaller file.',
     offline: 'No answer from the server: is `python infer.py --serve` still running?',
+    notSure: 'not sure',
   },
   zh: {
     title: '写一个数字',
@@ -36,6 +37,7 @@ const TEXT = {
     reading: '识别中…',
     tooLarge: '大于 10 MB，请换一个小一些的文件。',
     offline: '服务器没有响应：`python infer.py --serve` 还在运行吗？',
+    notSure: '不确定',
   },
 };
 
@@ -195,7 +197,10 @@ async function predict(body, name) {
 
 function showAnswer(answer) {
   document.getElementById('digit').textContent = answer.number ?? answer.label;
-  document.getElementById('confidence').textContent = percent(answer.probability);
+  // The best guess always; "not sure" beside it when the reader is not (answer.sure false).
+  document.getElementById('confidence').textContent =
+      percent(answer.probability) + (answer.sure === false ? ' \u00b7 ' + text.notSure : '');
+  document.getElementById('digit').classList.toggle('unsure', answer.sure === false);
   const bars = document.getElementById('bars');
   bars.replaceChildren(...answer.top_k.map(bar));
   const inputs = Array.isArray(answer.input) ? answer.input : [answer.input];
