@@ -25,9 +25,8 @@ from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 from drawings import BOX_DIGITS, box_digit  # noqa: E402
-from machine import describe  # noqa: E402
-from real_digits import model_and_digits  # noqa: E402
-from real_digits_harder import read  # noqa: E402
+from steps import describe  # noqa: E402
+from real_digits import model_and_digits, read  # noqa: E402
 from recognize_digits import data  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
 from recognize_digits.images.loading import ImageError, open_image  # noqa: E402

@@ -23,7 +23,7 @@ prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log ke
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from steps import StepTimer, alternately, ms_per_call, random_batch, ratio_summary  # noqa: E402
 from recognize_digits import models  # noqa: E402
 from speed import lenet_as_first_built  # noqa: E402

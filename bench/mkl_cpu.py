@@ -62,7 +62,7 @@ def measure(setting):
 
 def main():
     sys.path.insert(0, HERE)
-    from machine import describe
+    from steps import describe
 
     print(f"Machine: {describe()}")
     settings = {"": "MKL's own choice", "5": "AVX2", "7": "AVX-512"}

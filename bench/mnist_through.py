@@ -28,7 +28,7 @@ from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import numpy as np  # noqa: E402
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from recognize_digits import data  # noqa: E402
 from recognize_digits.images import ink, morphology, preprocess  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from recognize_digits import data, readers  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
 

@@ -48,6 +48,18 @@ def digit_files(folder):
     return files, np.array([int(f[0]) for f in files])
 
 
+def read(predictor, image, jpeg=False):
+    """The digit infer.py's default preprocessing and the model name in a grey image, saved as a
+    PNG (or a JPEG), or None if it is refused."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG" if jpeg else "PNG", quality=80)
+    buffer.seek(0)
+    try:
+        return int(predictor(preprocess(buffer, name="photo")).argmax())
+    except ImageError:
+        return None
+
+
 def model_and_digits(argv, description):
     """The arguments of add_model_and_data_arguments, parsed from `argv`; the model's predictor;
     the digit files in --digits and their labels."""

@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from recognize_digits import models  # noqa: E402
 from recognize_digits.run import checkpoint  # noqa: E402
 

@@ -33,7 +33,7 @@ from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
 import paddle  # noqa: E402
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from recognize_digits import data, inference, models, readers, training  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
 from steps import StepTimer, alternately, fixed_batch, ratio_summary  # noqa: E402

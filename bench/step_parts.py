@@ -15,7 +15,7 @@
    tensors (a concat, then one update), and its share of a training step.
 4. The step's forward pass and cost as one static program (`paddle.jit.to_static` of
    training.train_program, run by Paddle's executor) against the dynamic graph, alternately.
-   `python bench/profile_step.py --to-static` shows the static step's operators.
+   (`git show fd54ffd:bench/profile_step.py`, retired, showed the static step's operators.)
 """
 
 import argparse
@@ -36,7 +36,7 @@ prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log ke
 import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.profiler as profiler  # noqa: E402
-from machine import describe  # noqa: E402
+from steps import describe  # noqa: E402
 from steps import StepTimer, alternately, ms_per_call, random_batch, ratio_summary  # noqa: E402
 from recognize_digits import models, training  # noqa: E402
 

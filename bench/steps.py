@@ -1,4 +1,9 @@
-"""The timed training step the speed benchmarks share: train.py's step, n times, in images/s.
+"""What the benchmarks share: `describe()`, one line naming the machine (its CPU's widest vector
+unit too: two AMD EPYCs, with and without AVX-512, train at different speeds and round
+differently), and the timed training step of the speed benchmarks: train.py's step, n times, in
+images/s.
+
+    python bench/steps.py        # the machine line
 
     timer = StepTimer(models.build("cnn"), fixed_batch(images, labels))
     speeds = alternately({"ours": timer, "theirs": other_timer}, steps=100)  # name -> images/s
@@ -9,13 +14,21 @@ that their ratio holds where their images/s do not.
 """
 
 import itertools
+import os
+import platform
 import statistics
+import sys
 import time
 
-import numpy as np
-import paddle
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from recognize_digits import readers, training
+from recognize_digits.run.environment import prepare_paddle  # noqa: E402
+
+prepare_paddle()  # before Paddle loads: MKL's code path on AMD, Paddle's log kept quiet
+import numpy as np  # noqa: E402
+import paddle  # noqa: E402
+
+from recognize_digits import readers, training  # noqa: E402
 
 
 class StepTimer:
@@ -93,3 +106,31 @@ def ratio_summary(numerators, denominators):
     ratios = [a / b for a, b in zip(numerators, denominators)]
     return (f"{statistics.median(ratios):.2f} (median of {len(ratios)}, spread "
             f"{min(ratios):.2f}-{max(ratios):.2f})")
+
+
+def cpu_model():
+    """The CPU's name and its widest vector unit: "AMD EPYC (AVX-512)". Two CPUs of one name
+    may differ in it, and with it MKL's speed and the float rounding of a training run."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpuinfo = f.read(1 << 16)
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = {}
+    for line in cpuinfo.splitlines():  # the first CPU's lines: the read may cut a later one
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    return f"{name} ({vector})" if vector else name
+
+
+def describe():
+    """One line describing the machine, printed beside every number the benchmarks report."""
+    return (f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}, Paddle {paddle.__version__}")
+
+
+if __name__ == "__main__":
+    print(describe())

@@ -85,7 +85,7 @@ def main(argv=None):
     from recognize_digits.run.environment import prepare_paddle
 
     prepare_paddle()
-    from machine import describe
+    from steps import describe
 
     configs = [{"model": m, "augment": a == "on", "ema_decay": d, "seed": s,
                 "epochs": args.epochs, "data_dir": args.data_dir}

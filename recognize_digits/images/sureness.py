@@ -2,9 +2,10 @@
 
 The model names a digit for anything it is shown, a letter, a star, a scribble, often with a
 probability near 100%: the probability alone tells little. What tells more is whether the ink,
-made MNIST-like, looks like the digit named at all. For each digit, digit_shapes.npz holds the
-mean of MNIST's training images of it and the 20 directions in which they vary most (principal
-components; bench/digit_shapes.py makes it). An image of that digit is close to the flat space
+made MNIST-like, looks like the digit named at all. For each digit, `digit_shapes` finds the
+mean of its first 4,000 MNIST training images and the 20 directions in which they vary most
+(principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 0.3 MB, made
+in a few seconds from the MNIST files train.py used). An image of that digit is close to the flat space
 these span; a letter or a shape is far from it. `distance` is how far (the root of the squared
 difference left after the best fit), measured in units of the distance that 99% of MNIST's
 training digits (others than those fitted) stay within. A digit is sure when
@@ -13,17 +14,22 @@ training digits (others than those fitted) stay within. A digit is sure when
     - it lies within SURE_DISTANCE of its digit's space.
 
 Both chosen on data: the 60 real digits, MNIST's test digits and 62 images with no digit
-(docs/real_digits.md, "Not sure"). Only numpy.
+(docs/real_digits.md, "Not sure"). Where MNIST cannot be found (no train.py run, no
+MNIST_DIR), the probability alone decides. Only numpy.
 """
 
+import functools
 import os
+import tempfile
 
 import numpy as np
 
-SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digit_shapes.npz")
+from recognize_digits import data
+
 SURE_P = 0.9
 SURE_DISTANCE = 0.95
-_shapes = None
+FIT, CHECK, COMPONENTS, PERCENTILE = 4000, 1000, 20, 99
+SHAPES_FILE = "digit_shapes.npz"
 
 
 def distance(images, mean, components):
@@ -35,18 +41,61 @@ def distance(images, mean, components):
     return np.sqrt((left * left).sum(axis=1))
 
 
-def shape_distances(inputs, labels):
+def fit_shapes(images, labels):
+    """MNIST's training digits (uint8 [N, 28, 28], labels [N]) -> for each digit the mean of
+    its first FIT images, their COMPONENTS principal components, and the PERCENTILE-th distance
+    of the next CHECK images of it from the space these span."""
+    images = images.reshape(len(images), -1).astype(np.float32) / 255
+    means, components, limits = [], [], []
+    for digit in range(10):
+        own = images[labels == digit]
+        mean = own[:FIT].mean(axis=0)
+        centred = (own[:FIT] - mean).astype(np.float64)
+        # The principal components: the covariance's eigenvectors of the largest eigenvalues
+        # (the SVD's right singular vectors, found faster from the 784x784 covariance).
+        basis = np.linalg.eigh(centred.T @ centred)[1][:, ::-1][:, :COMPONENTS].T
+        means.append(mean.astype(np.float16))
+        components.append(basis.astype(np.float16))
+        left = distance(own[FIT : FIT + CHECK], means[-1], components[-1])
+        limits.append(np.percentile(left, PERCENTILE))
+    return {"mean": np.stack(means), "components": np.stack(components),
+            "limit": np.array(limits, np.float32)}
+
+
+@functools.cache
+def digit_shapes():
+    """The shapes of MNIST's digits (fit_shapes), from Paddle's cache, made there on first use
+    from the MNIST files (never downloaded for this); None where MNIST cannot be had."""
+    path = os.path.join(os.path.dirname(data.cache_dir()), SHAPES_FILE)
+    try:
+        with np.load(path) as npz:
+            return {key: npz[key] for key in ("mean", "components", "limit")}
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        images, labels = data.load_mnist("train", download=False, raw=True)
+    except data.DataError:
+        return None
+    shapes = fit_shapes(images, labels)
+    try:  # written aside and renamed: another process may be reading it
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **shapes)
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache: made again next time
+        pass
+    return shapes
+
+
+def shape_distances(inputs, labels, shapes):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> each one's distance from
     its digit's space, in units of the distance 99% of MNIST's own stay within."""
-    global _shapes
-    if _shapes is None:
-        with np.load(SHAPES) as npz:
-            _shapes = {key: npz[key] for key in ("mean", "components", "limit")}
     images = (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
     out = np.empty(len(images), np.float32)
     for i, (image, label) in enumerate(zip(images, labels)):
-        out[i] = distance(image[None], _shapes["mean"][label], _shapes["components"][label])[0] \
-            / _shapes["limit"][label]
+        out[i] = distance(image[None], shapes["mean"][label], shapes["components"][label])[0] \
+            / shapes["limit"][label]
     return out
 
 
@@ -56,6 +105,7 @@ def sure(probabilities, inputs):
     probabilities = np.asarray(probabilities)
     labels = probabilities.argmax(axis=1)
     confident = probabilities.max(axis=1) >= SURE_P
-    if inputs is None:
+    shapes = digit_shapes() if inputs is not None else None
+    if shapes is None:
         return confident
-    return confident & (shape_distances(inputs, labels) <= SURE_DISTANCE)
+    return confident & (shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
