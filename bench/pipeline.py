@@ -26,7 +26,7 @@ import paddle  # noqa: E402
 from steps import describe  # noqa: E402
 import train  # noqa: E402
 from recognize_digits import data, models, readers, training  # noqa: E402
-from recognize_digits.run import cli, distributed  # noqa: E402
+from recognize_digits.run import cli, console, distributed  # noqa: E402
 from train import AUGMENT_BY_DEFAULT as AUGMENT  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def main(argv=None):
     no_average = training.ExponentialMovingAverage(model, 0.0)  # the steps alone, both ways
     # train() reads (and so waits for) the cost of its logged steps: the first and the last.
     train_args = train.parse_args(["--model", args.model, "--log-interval", str(steps - 1)])
-    quiet, never_stop = cli.Console(enabled=False), distributed.StopTogether(world=1)
+    quiet, never_stop = console.Console(enabled=False), distributed.StopTogether(world=1)
 
     ratios = []
     for repeat in range(args.repeats + 1):  # the first round warms up and is not counted

@@ -9,7 +9,7 @@
    steps, input pipeline (see bench/pipeline.py), test loop. LeNet-5 as built now
    (models.SimpleImgConvPool) vs as first built (plain nn.Conv2D, nn.ReLU, nn.MaxPool2D),
    measured alternately.
-2. Evaluation images/s: the dynamic graph (training.predict) vs the Paddle Inference predictor.
+2. Evaluation images/s: the dynamic graph (training.probabilities) vs the Paddle Inference predictor.
 3. `python infer.py one.png` cold start vs `python -c "import paddle"`.
 4. Where PyTorch is installed: the same three networks, same settings, in a plain PyTorch loop,
    timed alternately with Paddle's in this process (Paddle, PyTorch, Paddle, ...: 3 rounds each);
@@ -158,9 +158,9 @@ def main(argv=None):
 
     print("\n2. Evaluation of LeNet-5 on the 10,000 test images, batches of 1,000")
     with tempfile.TemporaryDirectory() as tmp:
-        inference.save_inference_model(tmp, lenet, {"model": "cnn"})
+        inference.save_inference_model(tmp, lenet)
         start = time.perf_counter()
-        training.predict(lenet, test_images)
+        training.probabilities(lenet, test_images)
         dygraph = 10000 / (time.perf_counter() - start)
         predictor = inference.Predictor(tmp)
         predictor(test_images[:1000])  # warm up

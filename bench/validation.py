@@ -37,7 +37,7 @@ def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
 
     import train
     from recognize_digits import data, models, readers, training
-    from recognize_digits.run import cli, distributed
+    from recognize_digits.run import cli, console, distributed
 
     images, labels = data.load_mnist("train", data_dir)
     split = len(labels) - VALIDATION_SIZE
@@ -46,7 +46,7 @@ def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
     network = models.build(model)
     optimizer = training.optimizer_program(network.parameters())
     ema = training.ExponentialMovingAverage(network, ema_decay)
-    quiet, never_stop = cli.Console(enabled=False), distributed.StopTogether(world=1)
+    quiet, never_stop = console.Console(enabled=False), distributed.StopTogether(world=1)
     history = []
     for epoch in range(epochs):
         batches = readers.TrainingBatches(images[:split], labels[:split], 64, seed, epoch, augment)
