@@ -30,7 +30,7 @@ from recognize_digits.inference import Predictor, default_save_dir  # noqa: E402
 from recognize_digits.run import cli, device  # noqa: E402
 from recognize_digits.run.files import shown  # noqa: E402
 from recognize_digits.run.model_files import read_info  # noqa: E402
-from recognize_digits.serve import server  # noqa: E402
+from recognize_digits.serve import layers, server  # noqa: E402
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm")
@@ -152,10 +152,12 @@ def classify(args):
 
 def serve_page(args):
     """--serve: listen first (a port in use is said at once), load the model once, serve."""
-    read_info(args.model_dir)
+    info = read_info(args.model_dir)
     with server.open_server(args.host, args.port) as http_server:
-        http_server.reader = server.DigitReader(load_predictor(args), args.preprocess, args.top_k,
-                                                args.digits)
+        predictor = load_predictor(args)
+        http_server.reader = server.DigitReader(predictor, args.preprocess, args.top_k,
+                                                args.digits,
+                                                layers.for_model(args.model_dir, info, predictor))
         return server.serve(http_server)
 
 

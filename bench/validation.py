@@ -37,7 +37,7 @@ def train_and_validate(model, augment, ema_decay, seed, epochs, data_dir):
 
     import train
     from recognize_digits import data, models, readers, training
-    from recognize_digits.run import cli, console, distributed
+    from recognize_digits.run import console, distributed
 
     images, labels = data.load_mnist("train", data_dir)
     split = len(labels) - VALIDATION_SIZE

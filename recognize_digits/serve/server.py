@@ -7,6 +7,8 @@
                            -> 400 {"error": "..."}: the one-line message infer.py would print
                            -> 411, 413 (over 10 MB, refused from its Content-Length, unread)
                            query (optional): ?name=photo.jpg&top_k=3
+                           &layers=1: also `layers`, what each layer saw (serve/layers.py)
+                           &lang=en|zh&drawing=1: errors for the page (serve/messages.py)
 
 Every image goes through the same path as `infer.py IMAGE`: the MNIST-style preprocessing, then
 Paddle Inference. `input` is the 28x28 image the model saw (one per digit of a number), so the
@@ -36,12 +38,13 @@ from PIL import Image
 
 from recognize_digits import RecognizeDigitsError
 from recognize_digits.images.number import chosen, digit_inputs, reading
+from recognize_digits.serve import messages
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: a larger upload is refused (413) before it is read
 MAX_TOP_K = 10
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-                 ".js": "text/javascript; charset=utf-8"}
+                 ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 HEADERS = {  # on every answer: the page may load only its own files (and the PNGs it is sent)
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:",
     "X-Content-Type-Options": "nosniff",
@@ -67,17 +70,21 @@ class DigitReader:
     by a lock; each takes about a millisecond for one image, and already uses every core.
     """
 
-    def __init__(self, predictor, mode="mnist", top_k=1, digits="auto"):
+    def __init__(self, predictor, mode="mnist", top_k=1, digits="auto", layers=None):
         self.predictor, self.mode, self.top_k, self.digits = predictor, mode, top_k, digits
+        self.layers = layers  # a serve/layers.py LayerReader on the same model, or None
         self.lock = threading.Lock()
 
-    def __call__(self, body, name, top_k=None):
+    def __call__(self, body, name, top_k=None, layers=False):
         # The digit, or the number, read as infer.py reads it (ImageError: a bad image).
         images, places = digit_inputs(Upload(body, name), self.mode, self.digits, name=name)
         with self.lock:
             probabilities = self.predictor(images)
         result = reading(name, probabilities, places, top_k or self.top_k, images)
-        result["input"] = [png_base64(images[i, 0]) for i, _ in chosen(probabilities, places)]
+        picked = [i for i, _ in chosen(probabilities, places)]
+        result["input"] = [png_base64(images[i, 0]) for i in picked]
+        if layers and self.layers:  # ?layers=1: what each layer saw of the (first) digit
+            result["layers"] = self.layers(images[picked[0]])
         return result
 
 
@@ -147,16 +154,18 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest(HTTPStatus.NOT_FOUND, "POST images to /predict")
             body = self.read_body()
             name, top_k = self.query(url.query)
-            result = self.server.reader(body, name, top_k)
+            layers = urllib.parse.parse_qs(url.query).get("layers") == ["1"]
+            result = self.server.reader(body, name, top_k, layers=layers)
         except BadRequest as err:
-            self.send_json(err.status, {"error": str(err)})
+            self.send_error_json(err.status, str(err), url.query)
         except RecognizeDigitsError as err:  # the image: the line infer.py prints for it
-            self.send_json(HTTPStatus.BAD_REQUEST, {"error": str(err)})
+            self.send_error_json(HTTPStatus.BAD_REQUEST, str(err), url.query)
         except Exception as err:  # a bug of ours: one line on the terminal, 500, keep serving
             print(f"infer.py: error: POST /predict failed ({type(err).__name__}: {err})",
                   file=sys.stderr)
-            self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
-                           {"error": f"the server failed on this image ({type(err).__name__})"})
+            self.send_error_json(HTTPStatus.INTERNAL_SERVER_ERROR,
+                                 f"the server failed on this image ({type(err).__name__})",
+                                 url.query)
         else:
             self.send_json(HTTPStatus.OK, result)
 
@@ -210,6 +219,11 @@ class Handler(BaseHTTPRequestHandler):
         if top_k is None or not 1 <= top_k <= MAX_TOP_K:
             raise BadRequest(HTTPStatus.BAD_REQUEST, f"top_k must be 1 to {MAX_TOP_K}")
         return name, top_k
+
+    def send_error_json(self, status, message, query):
+        """{"error": message}, retold in the page's language for a browser (serve/messages.py)."""
+        message = messages.for_page(message, query, self.headers.get("Accept-Language"))
+        self.send_json(status, {"error": message})
 
     def send_json(self, status, data):
         self.send(status, json.dumps(data).encode(), "application/json")

@@ -1,50 +1,14 @@
 // The page of `python infer.py --serve`: draw on the canvas (mouse, pen or finger, through
 // Pointer Events) or upload / drop a photo; the image goes to POST /predict, which reads it as
-// infer.py does; the answer, its top 3 and the 28x28 image the model saw are shown.
+// infer.py does; the answer, its top 3, the 28x28 image the model saw and what each layer saw
+// (layers.js) are shown. A drawing is sent as soon as the pen is lifted.
 'use strict';
 
-const TEXT = {
-  en: {
-    title: 'Draw a digit',
-    intro: 'LeNet-5, trained on MNIST, reads it with Paddle Inference, after the same ' +
-      'preprocessing as infer.py.',
-    hint: 'Draw one digit here, or drop a photo of one',
-    canvas: 'Drawing area: draw one digit',
-    clear: 'Clear',
-    upload: 'Upload a photo',
-    answer: 'The model reads',
-    seen: 'What the model saw: 28\u00a0×\u00a028 pixels',
-    note: 'As in MNIST: white on black, cropped, scaled to fit 20\u00a0×\u00a020, ' +
-      'centred by its mass.',
-    start: 'Draw a digit to begin.',
-    reading: 'Reading…',
-    tooLarge: 'is larger than 10 MB: choose a smaller file.',
-    offline: 'No answer from the server: is `python infer.py --serve` still running?',
-    notSure: 'not sure',
-  },
-  zh: {
-    title: '写一个数字',
-    intro: '在 MNIST 上训练的 LeNet-5 用 Paddle Inference 识别它，预处理与 infer.py 相同。',
-    hint: '在这里写一个数字，或拖入一张数字的照片',
-    canvas: '画板：写一个数字',
-    clear: '清除',
-    upload: '上传照片',
-    answer: '模型识别为',
-    seen: '模型看到的图像：28\u00a0×\u00a028 像素',
-    note: '与 MNIST 一样：黑底白字，裁剪后缩放到 20\u00a0×\u00a020 以内，' +
-      '再按质心放在 28\u00a0×\u00a028 的中央。',
-    start: '写一个数字开始吧。',
-    reading: '识别中…',
-    tooLarge: '大于 10 MB，请换一个小一些的文件。',
-    offline: '服务器没有响应：`python infer.py --serve` 还在运行吗？',
-    notSure: '不确定',
-  },
-};
+// TEXT, the page's words in each language: text.js.
 
 const MAX_BYTES = 10 * 1024 * 1024; // the server refuses larger uploads (413)
 const STROKE = 0.07; // pen width, as a fraction of the canvas side: a digit drawn across most of
 // the canvas then has strokes about as wide, relative to its size, as MNIST's (2 px in 20)
-const DEBOUNCE_MS = 300; // after the last stroke, wait this long for another before asking
 const CELL = 8; // each of the 28x28 pixels the model saw is shown as a square this many px wide
 
 const canvas = document.getElementById('canvas');
@@ -53,16 +17,22 @@ const pad = document.getElementById('pad');
 const hint = document.getElementById('hint');
 const fileInput = document.getElementById('file');
 const statusLine = document.getElementById('status');
-const text = TEXT[pickLanguage()];
+const undoButton = document.getElementById('undo');
+let language = pickLanguage();
+let text = TEXT[language];
 
-let drawing = null; // the pointer drawing now: {id, x, y}
-let timer = 0;
+let drawing = null; // the pointer drawing now: {id, points}
+let strokes = []; // every stroke on the canvas, as lists of points: undo redraws all but the last
+let photoShown = false; // an uploaded photo is on the canvas: the next stroke starts afresh
 let asked = 0; // number of the latest request: older answers arriving late are dropped
+let lastAnswer = null; // shown again, in the other language, when the language is switched
 
 // --- Language ----------------------------------------------------------------------------------
 
 function pickLanguage() {
-  // The first of the user's languages that the page has; English when there is none.
+  // ?lang=zh or ?lang=en, else the first of the user's languages that the page has; else English.
+  const chosen = new URLSearchParams(location.search).get('lang');
+  if (chosen in TEXT) return chosen;
   for (const tag of navigator.languages || [navigator.language || 'en']) {
     const code = tag.toLowerCase().slice(0, 2);
     if (code in TEXT) return code;
@@ -71,12 +41,24 @@ function pickLanguage() {
 }
 
 function translate() {
-  document.documentElement.lang = text === TEXT.zh ? 'zh-CN' : 'en';
+  document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
   document.title = 'Recognize Digits: ' + text.title;
   for (const element of document.querySelectorAll('[data-text]')) {
     element.textContent = text[element.dataset.text];
   }
   canvas.setAttribute('aria-label', text.canvas);
+  const other = document.getElementById('language');
+  other.lang = language === 'zh' ? 'en' : 'zh-CN'; // the button is written in the other language
+}
+
+function switchLanguage() {
+  // 中文 <-> English: the page, and the answer on show, retold; the URL keeps the choice.
+  language = language === 'zh' ? 'en' : 'zh';
+  text = TEXT[language];
+  translate();
+  history.replaceState(null, '', '?lang=' + language);
+  if (lastAnswer) showAnswer(lastAnswer);
+  else if (!statusLine.classList.contains('error')) setStatus(text.start);
 }
 
 // --- Drawing -----------------------------------------------------------------------------------
@@ -85,6 +67,9 @@ function clearCanvas() {
   ctx.fillStyle = '#fff'; // white paper, dark ink: the drawing is read like a photo of a page
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   hint.hidden = false;
+  strokes = [];
+  photoShown = false;
+  undoButton.disabled = true;
 }
 
 function point(event) {
@@ -94,6 +79,15 @@ function point(event) {
     x: (event.clientX - box.left) * canvas.width / box.width,
     y: (event.clientY - box.top) * canvas.height / box.height,
   };
+}
+
+function dot(p) {
+  // A round blot of the pen's width: a tap (a stroke that never moved) is a dot, not nothing
+  // (a canvas does not stroke a line of zero length).
+  ctx.fillStyle = '#111';
+  ctx.beginPath();
+  ctx.arc(p.x, p.y, STROKE * canvas.width / 2, 0, 2 * Math.PI);
+  ctx.fill();
 }
 
 function line(from, to) {
@@ -110,11 +104,11 @@ function line(from, to) {
 function startStroke(event) {
   if (!event.isPrimary || (event.pointerType === 'mouse' && event.button !== 0)) return;
   event.preventDefault();
-  clearTimeout(timer); // another stroke is coming: ask once it is done
+  if (photoShown) clearCanvas(); // drawing over a photo would send the mix: start afresh
   canvas.setPointerCapture(event.pointerId);
   const p = point(event);
-  drawing = {id: event.pointerId, ...p};
-  line(p, p); // a tap leaves a dot
+  drawing = {id: event.pointerId, points: [p]};
+  dot(p);
   hint.hidden = true;
 }
 
@@ -124,27 +118,50 @@ function moveStroke(event) {
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
   for (const e of events.length ? events : [event]) {
     const p = point(e);
-    line(drawing, p);
-    Object.assign(drawing, p);
+    line(drawing.points.at(-1), p);
+    drawing.points.push(p);
   }
 }
 
 function endStroke(event) {
   if (!drawing || event.pointerId !== drawing.id) return;
+  strokes.push(drawing.points);
   drawing = null;
-  clearTimeout(timer);
-  timer = setTimeout(sendDrawing, DEBOUNCE_MS);
+  undoButton.disabled = false;
+  sendDrawing(); // at once: the answer comes while the pen is up (a late one is dropped)
+}
+
+function undo() {
+  // Take the last stroke away: clear, then draw the others again.
+  if (drawing || !strokes.length) return;
+  const kept = strokes.slice(0, -1);
+  clearCanvas();
+  for (const points of kept) {
+    dot(points[0]);
+    points.slice(1).forEach((p, i) => line(points[i], p));
+  }
+  strokes = kept;
+  undoButton.disabled = !kept.length;
+  if (kept.length) {
+    hint.hidden = true;
+    sendDrawing();
+  } else {
+    clearAll();
+  }
 }
 
 function sendDrawing() {
-  canvas.toBlob((blob) => predict(blob, 'drawing.png'), 'image/png');
+  // toDataURL, not toBlob: Chromium encodes a toBlob in idle time, which took a whole second
+  // here; toDataURL takes a few milliseconds. The PNG's bytes are then decoded from base64.
+  const base64 = canvas.toDataURL('image/png').split(',')[1];
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  predict(new Blob([bytes], {type: 'image/png'}), null);
 }
 
 // --- Photos ------------------------------------------------------------------------------------
 
 async function usePhoto(file) {
   if (!file) return;
-  clearTimeout(timer);
   if (file.size > MAX_BYTES) {
     asked++;
     showError(`${file.name} ${text.tooLarge}`);
@@ -161,6 +178,7 @@ async function usePhoto(file) {
   } catch (err) {
     hint.textContent = file.name;
   }
+  photoShown = true;
   predict(file, file.name); // the file itself, not the canvas: read exactly as infer.py reads it
 }
 
@@ -178,12 +196,15 @@ function drop(event) {
 // --- Asking the server and showing the answer --------------------------------------------------
 
 async function predict(body, name) {
+  // `name`: the photo's file name, or null for the drawing. The server's errors come back in
+  // the page's language (lang), calling a drawing "your drawing".
   const mine = ++asked;
   setStatus(text.reading);
   let answer;
   let ok = false;
   try {
-    const url = '/predict?top_k=3&name=' + encodeURIComponent(name);
+    const source = name === null ? 'drawing=1' : 'name=' + encodeURIComponent(name);
+    const url = `/predict?top_k=3&layers=1&lang=${language}&${source}`;
     const response = await fetch(url, {method: 'POST', body});
     ok = response.ok;
     answer = await response.json();
@@ -191,11 +212,30 @@ async function predict(body, name) {
     answer = {error: text.offline};
   }
   if (mine !== asked) return; // a newer drawing or photo has been sent since
-  if (ok) showAnswer(answer);
-  else showError(answer.error || text.offline);
+  if (ok) {
+    showAnswer(answer);
+    showNearby();
+  } else {
+    showError(answer.error || text.offline);
+  }
+}
+
+function showNearby() {
+  // On a phone the answer is below the canvas: scroll just enough to show the digit and the
+  // 28x28 image (not while a finger is drawing the next stroke).
+  const stacked = resultPanel().offsetTop > pad.offsetTop + pad.offsetHeight;
+  if (stacked && !drawing) {
+    document.getElementById('previews').scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  }
+}
+
+function resultPanel() {
+  return document.getElementById('result-panel');
 }
 
 function showAnswer(answer) {
+  lastAnswer = answer;
+  showLayers(answer.layers, language); // layers.js
   document.getElementById('digit').textContent = answer.number ?? answer.label;
   // The best guess always; "not sure" beside it when the reader is not (answer.sure false).
   document.getElementById('confidence').textContent =
@@ -258,6 +298,8 @@ function preview(base64) {
 }
 
 function showError(message) {
+  lastAnswer = null;
+  showLayers(null);
   document.getElementById('digit').textContent = '?';
   document.getElementById('confidence').textContent = '';
   document.getElementById('bars').replaceChildren();
@@ -271,7 +313,6 @@ function setStatus(message, isError = false) {
 }
 
 function clearAll() {
-  clearTimeout(timer);
   asked++;
   clearCanvas();
   hint.textContent = text.hint;
@@ -288,6 +329,15 @@ canvas.addEventListener('pointermove', moveStroke);
 canvas.addEventListener('pointerup', endStroke);
 canvas.addEventListener('pointercancel', endStroke);
 document.getElementById('clear').addEventListener('click', clearAll);
+undoButton.addEventListener('click', undo);
+document.getElementById('language').addEventListener('click', switchLanguage);
+document.addEventListener('keydown', (event) => {
+  // Ctrl+Z (Cmd+Z on a Mac) takes the last stroke away, as in a drawing program.
+  if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === 'z') {
+    event.preventDefault();
+    undo();
+  }
+});
 fileInput.addEventListener('change', () => {
   usePhoto(fileInput.files[0]);
   fileInput.value = ''; // so that choosing the same file again is a change too
