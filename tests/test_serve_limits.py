@@ -197,6 +197,8 @@ def test_the_names_a_server_on_every_interface_answers():
         for host in ("evil.example", "ada-laptop.evil.example", "192.168.1.20.nip.io:8000",
                      "localhost.evil.example", "", ":8000", "ada-laptop:http"):
             assert not rule.allows(host), (everywhere, host)
+    # A name the local DNS gives it, which the machine does not call itself, is not known here.
+    assert not HostRule("0.0.0.0", machine_name="ada-laptop").allows("ada-laptop.fritz.box")
     rule = HostRule("192.168.1.20", machine_name="ada-laptop")
     assert rule.allows("192.168.1.20:8000") and rule.allows("ada-laptop:8000")
     assert not rule.allows("192.168.1.21:8000") and not rule.allows("evil.example:8000")
@@ -310,3 +312,42 @@ def test_bad_form_uploads_get_a_clear_message(server):
              "with `curl -F file=@FILE`.")):
         assert post(server.url, body, headers=headers) == (400, {"error": message})
     assert post(server.url, PHOTO.read_bytes())[0] == 200
+
+
+def test_the_connection_table_makes_room_and_says_when_it_cannot():
+    """limits.Connections on its own: a full table closes the connection waiting longest; uploads
+    over the byte budget close the upload arriving longest; uploads being answered are kept, and
+    then there is no room (the server answers 503)."""
+    pairs = [socket.socketpair() for _ in range(5)]
+    ours = [pair[0] for pair in pairs]
+
+    def closed(i):
+        return pairs[i][1].recv(1) == b""  # what the client sees: the end of the connection
+
+    try:
+        table = limits.Connections(most=3, upload_bytes=100)
+        assert table.add(ours[0]) and table.add(ours[1]) and table.add(ours[2])
+        assert table.add(ours[3]) and len(table) == 3 and closed(0)  # the oldest made room
+        assert table.reserve(ours[1], 60)
+        assert table.reserve(ours[2], 60) and closed(1)  # 120 bytes > 100: ours[1] made room
+        table.set(ours[2], limits.ANSWERING)
+        assert not table.reserve(ours[3], 60)  # ours[2], being answered, keeps its 60
+        assert table.add(ours[4]) and len(table) == 3
+        table.set(ours[3], limits.ANSWERING)
+        table.set(ours[4], limits.ANSWERING)
+        with socket.socket() as another:
+            assert not table.add(another)  # every connection is being answered
+    finally:
+        for pair in pairs:
+            pair[0].close()
+            pair[1].close()
+
+
+def test_decoding_waits_for_room_and_gives_up_after_a_while():
+    budget = limits.PixelBudget(most=10)
+    assert budget.take(10)
+    start = time.monotonic()
+    assert not budget.take(1, timeout=0.2)  # the server answers 503: busy
+    assert 0.15 < time.monotonic() - start < 2
+    budget.give_back(10)
+    assert budget.take(1, timeout=0)
