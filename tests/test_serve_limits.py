@@ -107,6 +107,36 @@ def test_huge_uploads_at_once_keep_the_server_memory_bounded(server):
     assert post(server.url, PHOTO.read_bytes())[1]["label"] == 3
 
 
+def test_uploads_held_one_byte_short_keep_the_server_memory_bounded(server):
+    """60 clients send 10 MB uploads but for their last byte, and hold them: before, the server
+    kept every one (333 MB -> 934 MB, and more with more clients). Now at most 64 MB of uploads
+    are read at once; the others wait for room, unread."""
+    host, port = address(server)
+    body = os.urandom(10 * 2**20)
+    before = rss_mb(server.pid)
+    clients = []
+    try:
+        for _ in range(60):
+            client = socket.create_connection((host, port), timeout=10)
+            client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Length: %d\r\n\r\n" % len(body))
+            client.setblocking(False)
+            sent = 0
+            try:  # as much as the connection takes without waiting
+                while sent < len(body) - 1:
+                    sent += client.send(body[sent:len(body) - 1])
+            except BlockingIOError:
+                pass
+            clients.append(client)
+        time.sleep(2)
+        held = rss_mb(server.pid)
+    finally:
+        for client in clients:
+            client.close()
+    assert held - before < 150, f"{before:.0f} MB -> {held:.0f} MB"
+    assert post(server.url, PHOTO.read_bytes())[1]["label"] == 3
+
+
 def test_phone_photos_are_still_read(server):
     """A 16-megapixel PNG, and a 48-megapixel JPEG (decoded at 1/8 of its size, as infer.py
     does), are under the upload limit."""
@@ -296,12 +326,15 @@ def test_bad_form_uploads_get_a_clear_message(server):
     no_file, kind = form(("a", b"1"), ("b", b"2"))
     text, _ = form(("file", "notes.png", b"hello, I am not a picture"))
     mangled = PHOTO.read_bytes().replace(b"\r", b"").replace(b"\n", b"")  # what curl -d sends
+    long_head = no_file.replace(b'name="a"', b'name="a"; x="' + b"x" * 20_000 + b'"', 1)
     for body, headers, message in (
             (no_file, {"Content-Type": kind}, "the form holds no file: send the image as a file "
              "field (curl -F file=@digit.png URL), or its bytes as the body (curl --data-binary "
              "@digit.png URL)"),
             (no_file, {"Content-Type": "multipart/form-data"},
              "a multipart/form-data upload needs a boundary in its Content-Type"),
+            (long_head, {"Content-Type": kind},
+             "a part of the form has over 16 kB of headers: send the image alone"),
             (text, {"Content-Type": kind},
              "notes.png is not an image Pillow can read (cannot identify image file "
              "'notes.png')."),
@@ -315,9 +348,9 @@ def test_bad_form_uploads_get_a_clear_message(server):
 
 
 def test_the_connection_table_makes_room_and_says_when_it_cannot():
-    """limits.Connections on its own: a full table closes the connection waiting longest; uploads
-    over the byte budget close the upload arriving longest; uploads being answered are kept, and
-    then there is no room (the server answers 503)."""
+    """limits.Connections on its own: a full table closes the connection waiting longest; an
+    upload over the byte budget waits for room, and closes an upload that has been arriving for
+    too long to make it; uploads being answered keep theirs (then the server answers 503)."""
     pairs = [socket.socketpair() for _ in range(5)]
     ours = [pair[0] for pair in pairs]
 
@@ -329,12 +362,18 @@ def test_the_connection_table_makes_room_and_says_when_it_cannot():
         assert table.add(ours[0]) and table.add(ours[1]) and table.add(ours[2])
         assert table.add(ours[3]) and len(table) == 3 and closed(0)  # the oldest made room
         assert table.reserve(ours[1], 60)
-        assert table.reserve(ours[2], 60) and closed(1)  # 120 bytes > 100: ours[1] made room
+        assert not table.reserve(ours[2], 60, wait=0.2)  # 120 > 100, and ours[1] is not slow
+        table.table[ours[1]].since -= limits.SLOW_UPLOAD_SECONDS + 1  # now it is
+        assert table.reserve(ours[2], 60, wait=0.2) and closed(1)
         table.set(ours[2], limits.ANSWERING)
-        assert not table.reserve(ours[3], 60)  # ours[2], being answered, keeps its 60
+        assert not table.reserve(ours[3], 60, wait=0.2)  # ours[2], being answered, keeps its 60
+        answered = threading.Timer(0.2, table.set, (ours[2], limits.IDLE))
+        answered.start()
+        assert table.reserve(ours[3], 60, wait=5)  # room once ours[2] is answered
+        answered.join()
         assert table.add(ours[4]) and len(table) == 3
-        table.set(ours[3], limits.ANSWERING)
-        table.set(ours[4], limits.ANSWERING)
+        for i in (2, 3, 4):
+            table.set(ours[i], limits.ANSWERING)
         with socket.socket() as another:
             assert not table.add(another)  # every connection is being answered
     finally:

@@ -29,6 +29,7 @@ STALL_SECONDS = 20  # an upload that sends nothing for this long gets 408
 UPLOAD_SECONDS = 60  # and one that takes longer than this plus its size at SLOWEST_UPLOAD
 SLOWEST_UPLOAD = 20_000  # bytes a second (a 10 MB photo: 9 minutes)
 MAX_FORM_PARTS = 100
+MAX_PART_HEADERS = 16 * 1024  # bytes of headers of one part of a form
 
 
 class BadRequest(Exception):
@@ -169,7 +170,9 @@ def read_body(rfile, sock, length, stall=STALL_SECONDS, seconds=UPLOAD_SECONDS):
 
 def form_file(body, content_type):
     """multipart/form-data (`curl -F file=@digit.png`, an HTML form) -> (the first file's bytes,
-    its file name or None). BadRequest 400 for a form that holds no file, or is malformed."""
+    its file name), or (the only part's bytes, None) for a form of one field without a file name
+    (`curl -F "file=<digit.png"`). BadRequest 400 for a form that holds no file, or is
+    malformed."""
     header = email.parser.HeaderParser(policy=email.policy.HTTP).parsestr(
         f"Content-Type: {content_type}\r\n\r\n")
     boundary = header.get_param("boundary")
@@ -188,6 +191,9 @@ def form_file(body, content_type):
         end = body.find(delimiter, line_end)
         if head_end < 0 or end < 0 or head_end > end:
             break
+        if head_end - line_end > MAX_PART_HEADERS:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, "a part of the form has over "
+                             f"{MAX_PART_HEADERS // 1024} kB of headers: send the image alone")
         part = email.parser.BytesHeaderParser(policy=email.policy.HTTP).parsebytes(
             body[line_end + 2:head_end + 4])
         content = body[head_end + 4:end]

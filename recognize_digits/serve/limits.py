@@ -9,8 +9,9 @@ resource a client can make the server hold is bounded:
   (idle, or still trickling its headers or its upload) is closed to make room: a thousand slow
   clients cannot lock out the next one. A connection that sends no complete request for
   IDLE_SECONDS is closed quietly.
-- upload bytes held in memory: at most UPLOAD_BYTES_AT_ONCE, the uploads still arriving making
-  room (oldest first) for a new one, as connections do.
+- upload bytes held in memory: at most UPLOAD_BYTES_AT_ONCE. An upload waits for room (at most
+  WAIT_SECONDS, then 503), and an upload that has been arriving for over SLOW_UPLOAD_SECONDS is
+  closed to make room for it: slow uploads cannot hold the room forever.
 - decoded pixels: an upload is decoded only if it is at most MAX_UPLOAD_PIXELS once decoded (a phone
   photo's JPEG, decoded at 1/4 or 1/8 of its size as infer.py does, is far below), and at most
   PIXELS_AT_ONCE are being decoded at once; an image waits for its turn. A small PNG can decode to
@@ -33,6 +34,7 @@ from recognize_digits.images.loading import WORK_SIDE
 MAX_CONNECTIONS = 64
 IDLE_SECONDS = 20  # a connection without a whole request for this long is closed
 UPLOAD_BYTES_AT_ONCE = 64 * 2**20
+SLOW_UPLOAD_SECONDS = 5  # an upload arriving for longer gives its room to a new one, if needed
 MAX_UPLOAD_PIXELS = 25_000_000  # once decoded; files on disk: loading.MAX_PIXELS (50,000,000)
 PIXELS_AT_ONCE = 25_000_000  # decoded at once, all uploads together (about 27 bytes a pixel)
 WAIT_SECONDS = 60  # an upload waits at most this long for its turn to be decoded, then 503
@@ -56,6 +58,7 @@ class Connections:
         self.most, self.upload_bytes, self.idle_seconds = most, upload_bytes, idle_seconds
         self.table = {}  # socket -> Connection
         self.lock = threading.Lock()
+        self.room = threading.Condition(self.lock)  # notified when upload bytes are given back
 
     def __len__(self):
         return len(self.table)
@@ -72,6 +75,7 @@ class Connections:
     def remove(self, sock):
         with self.lock:
             self.table.pop(sock, None)
+            self.room.notify_all()
 
     def set(self, sock, state):
         """Mark the connection idle (its answer sent) or answering (its request read)."""
@@ -79,20 +83,28 @@ class Connections:
             connection = self.table.get(sock)
             if connection:
                 connection.state, connection.since = state, time.monotonic()
-                if state == IDLE:
+                if state == IDLE and connection.bytes:
                     connection.bytes = 0
+                    self.room.notify_all()
 
-    def reserve(self, sock, length):
-        """Mark the connection uploading `length` bytes; to keep the total under upload_bytes,
-        close the uploads that have been arriving longest. False if there is still no room."""
+    def reserve(self, sock, length, wait=WAIT_SECONDS):
+        """Mark the connection uploading `length` bytes, once the total fits in upload_bytes:
+        waiting at most `wait` seconds, and closing uploads that have been arriving for over
+        SLOW_UPLOAD_SECONDS to make room. False if there is still no room."""
+        deadline = time.monotonic() + wait
         with self.lock:
             connection = self.table.get(sock)
             if connection is None:  # closed to make room meanwhile
                 return False
             connection.state, connection.since, connection.bytes = UPLOADING, time.monotonic(), 0
             while self._held() + length > self.upload_bytes:
-                if not self._evict(lambda c: c.state == UPLOADING and c is not connection):
+                now = time.monotonic()
+                if self._evict(lambda c: c.state == UPLOADING and c.bytes
+                               and now - c.since > SLOW_UPLOAD_SECONDS):
+                    continue
+                if now >= deadline or self.table.get(sock) is not connection:
                     return False
+                self.room.wait(min(deadline - now, 0.5))  # and look for slow uploads again
             connection.bytes = length
             return True
 
@@ -119,6 +131,7 @@ class Connections:
     def _close(self, connection):
         """Wake its handler (its read returns nothing, so it ends and closes the socket)."""
         del self.table[connection.sock]
+        self.room.notify_all()
         try:
             connection.sock.shutdown(socket.SHUT_RDWR)
         except OSError:  # already gone
