@@ -19,7 +19,7 @@ resource a client can make the server hold is bounded:
 """
 
 import ctypes
-import ctypes.util
+import functools
 import io
 import socket
 import sys
@@ -179,20 +179,19 @@ def decoded_size(data, draft=True):
 
 
 
+@functools.cache
 def _malloc_trim():
     """glibc's malloc_trim, or None (macOS, Windows, musl: their allocators give memory back)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None).malloc_trim
+        return ctypes.CDLL(None).malloc_trim  # the process's own symbols: libc's, no lookup
     except (OSError, AttributeError):
         return None
 
 
-_MALLOC_TRIM = _malloc_trim()
-
-
 def release_free_memory():
     """Give the memory freed after a large image back to the OS (glibc keeps it otherwise)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
