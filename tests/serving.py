@@ -36,12 +36,22 @@ class ServerProcess:
     ...     status, answer = post(server.url, body)
     """
 
-    def __init__(self, *args, timeout=120, env=None):
+    def __init__(self, *args, timeout=120, env=None, open_files=None):
+        """`open_files`: the server's limit on open files (`ulimit -n`), e.g. 1024 as on most
+        Linux desktops."""
         command = [sys.executable, os.path.join(ROOT, "infer.py"), "--serve", "--port", "0", *args]
+
+        def before_start():
+            ctrl_c_as_in_a_terminal()
+            if open_files:
+                import resource  # POSIX only, like preexec_fn itself
+                _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (min(open_files, hard), hard))
+
         # Unbuffered, so that what follows the first line is left for stop() to read.
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, bufsize=0, env=env,
-                                        preexec_fn=ctrl_c_as_in_a_terminal)
+                                        preexec_fn=before_start)
         self.first_line = read_line(self.process.stdout, timeout).decode()
         if not self.first_line.startswith("Open http"):
             self.stop()
@@ -87,10 +97,11 @@ def read_line(stream, timeout):
         return stream.readline() if selector.select(timeout) else ""
 
 
-def post(url, body, name=None, top_k=None, timeout=60):
+def post(url, body, name=None, top_k=None, timeout=60, headers=None):
     """POST /predict: (HTTP status, the JSON answer)."""
     query = {key: value for key, value in (("name", name), ("top_k", top_k)) if value is not None}
-    request = urllib.request.Request(url + "predict?" + urllib.parse.urlencode(query), data=body)
+    request = urllib.request.Request(url + "predict?" + urllib.parse.urlencode(query), data=body,
+                                     headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.load(response)

@@ -120,7 +120,7 @@ def test_bad_images_get_infers_message_and_the_server_keeps_serving(server, mode
 
 def test_bad_requests(server):
     assert request(server, "POST", "/elsewhere", body=b"x")[0] == 404
-    head = b"POST /predict HTTP/1.1\r\nHost: x\r\n"
+    head = b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     assert raw(server, head + b"\r\n").startswith(b"HTTP/1.1 411 ")  # no Content-Length
     assert raw(server, head + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n").startswith(
         b"HTTP/1.1 411 ")
@@ -138,7 +138,7 @@ def test_bad_requests(server):
 
 def test_over_10_mb_is_refused_unread(server):
     """413 from the Content-Length alone: the server answers though the body never comes."""
-    head = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 10485761\r\n"
+    head = b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10485761\r\n"
     start = time.perf_counter()
     answer = raw(server, head + b"\r\n" + b"\x89PNG" * 1000)
     assert answer.startswith(b"HTTP/1.1 413 ") and b"more than the 10 MB allowed" in answer

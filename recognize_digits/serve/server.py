@@ -4,8 +4,12 @@
     POST /predict          body: an image file's bytes, any format infer.py reads
                            -> 200 {path, label, probability, top_k, input: [base64 PNG 28x28]}
                               (a number: also number and digits, and a PNG per digit)
+                           or a form upload (multipart/form-data: its first file)
                            -> 400 {"error": "..."}: the one-line message infer.py would print
-                           -> 411, 413 (over 10 MB, refused from its Content-Length, unread)
+                           -> 411, 413 (over 10 MB, refused from its Content-Length, unread;
+                              over 25 megapixels once decoded), 408 (an upload that stalls)
+                           -> 403 (sent by a page of another site), 421 (a Host that is not
+                              this server's), 503 (busy: try again)
                            query (optional): ?name=photo.jpg&top_k=3
                            &layers=1: also `layers`, what each layer saw (serve/layers.py)
                            &lang=en|zh&drawing=1: errors for the page (serve/messages.py)
@@ -17,30 +21,27 @@ page can show it.
 Built on the standard library's http.server (ThreadingHTTPServer), not a micro-framework: two
 routes and three static files take about as much code either way, the size limit and the
 whitelist of files must be written by hand in both, and a user who never runs --serve installs
-nothing new.
+nothing new. reading.py reads an upload, checks.py checks a request, limits.py bounds what
+clients can make the server hold.
 """
 
-import base64
 import errno
-import io
 import json
 import os
 import socket
 import socketserver
 import sys
-import threading
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
-from PIL import Image
-
 from recognize_digits import RecognizeDigitsError
-from recognize_digits.images.number import chosen, digit_inputs, reading
-from recognize_digits.serve import messages
+from recognize_digits.serve import limits, messages
+from recognize_digits.serve.checks import (BadRequest, HostRule, check_origin, content_length,
+                                           form_file, read_body, whole_number)
+from recognize_digits.serve.limits import ANSWERING, IDLE, Connections
+from recognize_digits.serve.reading import DigitReader, png_base64  # noqa: F401 (infer.py, tests)
 
-MAX_BODY = 10 * 1024 * 1024  # bytes: a larger upload is refused (413) before it is read
 MAX_TOP_K = 10
 WEB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -50,67 +51,6 @@ HEADERS = {  # on every answer: the page may load only its own files (and the PN
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
-
-
-class BadRequest(Exception):
-    """A request we answer with an HTTP error status and {"error": message}."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-
-
-class DigitReader:
-    """Image bytes -> infer.py --json's fields plus `input`. Safe to call from many threads.
-
-    Preprocessing (numpy and Pillow, most of the time of a request) runs in the request's own
-    thread, many at once. The Paddle Inference predictor is not thread-safe: its input and output
-    tensors are one shared buffer each, so two runs interleaving their reshape / copy_from_cpu /
-    run / copy_to_cpu would hand one client another's answer. Its runs are therefore serialised
-    by a lock; each takes about a millisecond for one image, and already uses every core.
-    """
-
-    def __init__(self, predictor, mode="mnist", top_k=1, digits="auto", layers=None):
-        self.predictor, self.mode, self.top_k, self.digits = predictor, mode, top_k, digits
-        self.layers = layers  # a serve/layers.py LayerReader on the same model, or None
-        self.lock = threading.Lock()
-
-    def __call__(self, body, name, top_k=None, layers=False):
-        # The digit, or the number, read as infer.py reads it (ImageError: a bad image).
-        images, places = digit_inputs(Upload(body, name), self.mode, self.digits, name=name)
-        with self.lock:
-            probabilities = self.predictor(images)
-        result = reading(name, probabilities, places, top_k or self.top_k, images)
-        picked = [i for i, _ in chosen(probabilities, places)]
-        result["input"] = [png_base64(images[i, 0]) for i in picked]
-        if layers and self.layers:  # ?layers=1: what each layer saw of the (first) digit
-            result["layers"] = self.layers(images[picked[0]])
-        return result
-
-
-class Upload(io.BytesIO):
-    """An upload's bytes as a file named `name`: Pillow's messages quote its repr, which is then
-    the name (as for a file infer.py reads), not `<_io.BytesIO object at 0x...>`."""
-
-    def __init__(self, body, name):
-        super().__init__(body)
-        self.name = name
-
-    def __repr__(self):
-        return repr(self.name)
-
-
-def whole_number(text):
-    """int(text) for a plain decimal number (ASCII digits only), else None."""
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def png_base64(image):
-    """A [28, 28] model input in [-1, 1] -> base64 text of a grey PNG (white digit on black)."""
-    pixels = np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")  # uint8 [28, 28]: mode "L"
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def load_pages(folder=WEB_DIR):
@@ -134,10 +74,15 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive for the page; lets us answer Expect: 100-continue
     server_version = "recognize_digits"
-    timeout = 30  # seconds a client may stay silent mid-request before its connection is closed
+    timeout = limits.IDLE_SECONDS  # a client silent this long mid-request is closed quietly
 
     def do_GET(self):
         path = urllib.parse.urlsplit(self.path).path
+        try:
+            self.server.hosts.check(self.headers, self.server.where)
+        except BadRequest as err:
+            self.send_json(err.status, {"error": str(err)})
+            return
         page = self.server.pages.get(path)
         if page is None:
             self.send_json(HTTPStatus.NOT_FOUND, {"error": f"no page {path[:100]} here: open /"})
@@ -149,59 +94,72 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         url = urllib.parse.urlsplit(self.path)
+        body = b""
         try:
+            self.check_post()
             if url.path != "/predict":
                 raise BadRequest(HTTPStatus.NOT_FOUND, "POST images to /predict")
             body = self.read_body()
             name, top_k = self.query(url.query)
+            body, name = self.image_in(body, name)
             layers = urllib.parse.parse_qs(url.query).get("layers") == ["1"]
             result = self.server.reader(body, name, top_k, layers=layers)
         except BadRequest as err:
+            self.close_connection = True  # the body may be left unread, or be half read
             self.send_error_json(err.status, str(err), url.query)
         except RecognizeDigitsError as err:  # the image: the line infer.py prints for it
-            self.send_error_json(HTTPStatus.BAD_REQUEST, str(err), url.query)
+            self.send_error_json(HTTPStatus.BAD_REQUEST, str(err) + self.hint(body), url.query)
         except Exception as err:  # a bug of ours: one line on the terminal, 500, keep serving
             print(f"infer.py: error: POST /predict failed ({type(err).__name__}: {err})",
                   file=sys.stderr)
+            self.close_connection = True
             self.send_error_json(HTTPStatus.INTERNAL_SERVER_ERROR,
                                  f"the server failed on this image ({type(err).__name__})",
                                  url.query)
         else:
             self.send_json(HTTPStatus.OK, result)
 
-    def content_length(self):
-        """The declared body size, checked: BadRequest unless it is given and at most MAX_BODY."""
-        text = self.headers.get("Content-Length")
-        if text is None or self.headers.get("Transfer-Encoding"):
-            raise BadRequest(HTTPStatus.LENGTH_REQUIRED,
-                             "send the image with a Content-Length header (not chunked)")
-        length = whole_number(text.strip())
-        if length is None:
-            raise BadRequest(HTTPStatus.BAD_REQUEST, f"bad Content-Length {text[:30]!r}")
-        if length > MAX_BODY:
-            raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                             f"the image is {length:,} bytes, more than the "
-                             f"{MAX_BODY // 2**20} MB allowed: send a smaller file")
-        return length
+    def check_post(self):
+        """Host, Origin and Content-Length, before the body is read (BadRequest: it never is)."""
+        self.server.hosts.check(self.headers, self.server.where)
+        check_origin(self.headers, self.server.where)
+        content_length(self.headers)
 
     def read_body(self):
-        try:
-            length = self.content_length()
-        except BadRequest:
-            self.close_connection = True  # the body, if any, is left unread: drop the connection
-            raise
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True
-            raise BadRequest(HTTPStatus.BAD_REQUEST, "the upload was cut short")
+        """The upload, once there is room for it (limits.Connections.reserve)."""
+        if not self.server.connections.reserve(self.connection, content_length(self.headers)):
+            raise BadRequest(HTTPStatus.SERVICE_UNAVAILABLE,
+                             "the server is busy receiving other uploads: try again")
+        body = read_body(self.rfile, self.connection, content_length(self.headers))
+        self.server.connections.set(self.connection, ANSWERING)
         return body
 
+    def image_in(self, body, name):
+        """(the image's bytes, its name): the body itself, or the first file of a form upload."""
+        kind = self.headers.get_content_type()
+        if kind != "multipart/form-data":
+            return body, name
+        image, filename = form_file(body, self.headers.get("Content-Type", ""))
+        if filename and "name=" not in urllib.parse.urlsplit(self.path).query:
+            name = os.path.basename(filename.replace("\\", "/"))[:200] or name
+        return image, name
+
+    def hint(self, body):
+        """How to send the file, when the way it came is what broke it: `curl -d @FILE` sends
+        the file as a form field, without its line breaks (an image of any size has some)."""
+        if (self.headers.get_content_type() == "application/x-www-form-urlencoded"
+                and len(body) > 256 and b"\n" not in body and b"\r" not in body):
+            return (" It came as a form field without line breaks, as `curl -d @FILE` sends a "
+                    "file: send the file itself with `curl --data-binary @FILE`, or as a form "
+                    "upload with `curl -F file=@FILE`.")
+        return ""
+
     def handle_expect_100(self):
-        """Expect: 100-continue (curl sends it for large files): refuse a body that is too large
-        before it is sent."""
+        """Expect: 100-continue (curl sends it for large files): refuse a body that is too large,
+        or a request from elsewhere, before it is sent."""
         if self.command == "POST":
             try:
-                self.content_length()
+                self.check_post()
             except BadRequest as err:
                 self.close_connection = True  # the body will not be read
                 self.send_json(err.status, {"error": str(err)})
@@ -239,6 +197,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+        self.server.connections.set(self.connection, IDLE)  # its time to send the next starts
 
     def log_message(self, format, *args):
         """No access log: the page shows every answer, and a line per request would bury the URL
@@ -246,7 +205,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
-    """A thread per connection; Ctrl-C does not wait for them (daemon threads)."""
+    """A thread per connection, at most limits.MAX_CONNECTIONS of them; Ctrl-C does not wait for
+    them (daemon threads)."""
 
     daemon_threads = True
     request_queue_size = 128  # connections waiting to be accepted (socketserver's 5 is too few)
@@ -257,7 +217,29 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address, reader, pages):
         self.reader, self.pages = reader, pages
+        self.connections = Connections()
         super().__init__(address, Handler)
+        self.hosts = HostRule(self.server_address[0])
+        self.where = url_to_open(self)  # where to open the page, as error messages say it
+        if self.hosts.everywhere:
+            self.where += (f" (from another machine: http://{socket.gethostname()}:"
+                           f"{self.server_address[1]}/)")
+
+    def process_request(self, request, client_address):
+        """Start the connection's thread, once there is room for it (limits.Connections)."""
+        if not self.connections.add(request):
+            refuse(request)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        self.connections.remove(request)
+        super().shutdown_request(request)
+
+    def service_actions(self):
+        """Run by serve_forever every half second: close the connections idle for too long."""
+        self.connections.sweep()
 
     def server_bind(self):
         # HTTPServer's own server_bind looks the host up in DNS (socket.getfqdn), which can take
@@ -271,6 +253,18 @@ class Server(ThreadingHTTPServer):
         if not isinstance(err, (ConnectionError, TimeoutError)):
             print(f"infer.py: error: answering {client_address[0]} failed ({err!r})",
                   file=sys.stderr)
+
+
+def refuse(sock):
+    """Tell a connection there is no room for it, without waiting on it."""
+    body = b'{"error": "the server has too many requests to answer: try again"}'
+    try:
+        sock.setblocking(False)
+        sock.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                  b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                  % (len(body), body))
+    except OSError:
+        pass
 
 
 class Server6(Server):
