@@ -149,3 +149,12 @@ def rss_mb(pid):
         kb = int(subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True,
                                 text=True, check=True).stdout)
     return kb / 1024
+
+
+def trickle(sock, data, every, stop):
+    """Send `data` every `every` seconds until `stop` is set or the other end is gone."""
+    while not stop.wait(every):
+        try:
+            sock.send(data)
+        except OSError:
+            return

@@ -11,15 +11,7 @@ import pytest
 
 from recognize_digits.serve import limits
 from recognize_digits.serve.checks import BadRequest, HostRule, read_body
-
-
-def trickle(sock, data, every, stop):
-    """Send `data` every `every` seconds until `stop` is set or the other end is gone."""
-    while not stop.wait(every):
-        try:
-            sock.send(data)
-        except OSError:
-            return
+from serving import trickle
 
 
 def test_an_upload_slower_than_allowed_gets_408():

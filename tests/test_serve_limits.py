@@ -19,7 +19,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import ROOT
-from serving import ServerProcess, post, rss_mb
+from serving import ServerProcess, post, rss_mb, trickle
 from recognize_digits.serve import limits
 from recognize_digits.serve.checks import STALL_SECONDS
 
@@ -58,15 +58,6 @@ def a_seven(width, height, mode="RGBA", format="PNG"):
     out = io.BytesIO()
     image.save(out, format, **({"compress_level": 1} if format == "PNG" else {}))
     return out.getvalue()
-
-
-def trickle(sock, data, every, stop):
-    """Send `data` every `every` seconds until `stop` is set or the other end is gone."""
-    while not stop.wait(every):
-        try:
-            sock.send(data)
-        except OSError:
-            return
 
 
 def at_once(server, body, n):
