@@ -2,7 +2,7 @@
 
 import numpy as np
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 
 def ring(size=(200, 200), box=None, width=8, ink=30, paper=225):
@@ -22,6 +22,20 @@ def seven(size=(160, 200), width=10, ink=20, paper=230):
                             fill=ink, width=width, joint="curve")
     return np.asarray(im)
 
+
+
+def colour_eight(size=(59, 77), ink=(60, 90, 190), paper=(150, 150, 150), width=1, blur=2.0,
+                 noise=2.0, seed=0):
+    """An "8" in colour `ink` (blue: little darker than the paper in grey) on colour `paper`, as a
+    small photo: two stacked loops, Gaussian-blurred by `blur` px, with sensor noise. RGB Image."""
+    w, h = size
+    big = Image.new("RGB", (4 * w, 4 * h), paper)
+    draw = ImageDraw.Draw(big)
+    draw.ellipse((1.2 * w, 0.6 * h, 2.8 * w, 1.92 * h), outline=ink, width=4 * width)
+    draw.ellipse((1.0 * w, 1.84 * h, 3.0 * w, 3.4 * h), outline=ink, width=4 * width)
+    small = big.resize(size, Image.Resampling.LANCZOS).filter(ImageFilter.GaussianBlur(blur))
+    rgb = np.asarray(small, np.float32) + np.random.default_rng(seed).normal(0, noise, (h, w, 3))
+    return Image.fromarray(np.clip(rgb, 0, 255).round().astype(np.uint8))
 
 # Seven-segment strokes, as (x0, y0, x1, y1) in a 2x3 grid of corners: a digit drawn with the
 # straight-line tool of a paint program.

@@ -12,6 +12,10 @@ import numpy as np
 
 MIN_CONTRAST = 0.05  # ink must differ from the paper by 5% of black-to-white (13 grey levels)...
 MIN_SNR = 4.0  # ...and by 4 times the paper's own noise (texture, sensor noise, JPEG artefacts)
+# Where no ink passes those, faint ink still counts if it is clean: 2.5% of black-to-white (6 grey
+# levels) and 8 times the paper's noise (a small, blurred photo of blue ink on grey paper, which
+# is little darker than the paper in grey). Texture or noise split by a threshold is under 3 times.
+FAINT_CONTRAST, FAINT_SNR = 0.025, 8.0
 # A lighting surface with over 2% of the image more than 15% of black-to-white below it runs above
 # the paper: it followed the ink (see _flatten).
 BELOW_PAPER, BELOW_PAPER_SHARE = 0.15, 0.02
@@ -22,29 +26,39 @@ def separate_ink_from_paper(image):
 
     Which side is ink? Both readings are tried (light ink on dark paper, and dark on light,
     inverted). The right one shows ink standing far above the paper's noise, and covers less than
-    half of the image (the paper is the majority). The mask is None if neither shows any ink.
+    half of the image (the paper is the majority). Where neither does by MIN_CONTRAST and
+    MIN_SNR, faint but clean ink is looked for (FAINT_CONTRAST, FAINT_SNR): what was found before
+    is found as before. The mask is None if neither shows any ink.
     """
-    best = (None, 0.0, None)
     if not image.size:
-        return best
-    clearest = 0.0
-    for candidate in (image, 1 - image):
-        flat, noise = _flatten(candidate)
-        ink = np.clip(flat, 0, None)  # what is lighter than the paper
-        if ink.max() <= 0:
-            continue
-        mask = ink > otsu(ink)
-        if not mask.any() or mask.mean() >= 0.5:
-            continue
-        # Real ink stands out from the paper's texture and noise; the texture split in two by a
-        # threshold does not. Measured over 3x3 pixels (a photo's noise averages out) and pixel by
-        # pixel (the 1-pixel lines of a small drawing, which a 3x3 mean blurs into the paper).
-        for smooth in (True, False):
-            contrast, spread = _contrast(flat, smooth)
-            clarity = contrast / max(spread, 1e-3)
-            if contrast >= max(MIN_CONTRAST, MIN_SNR * spread) and clarity > clearest:
-                best, clearest = (ink, noise, mask), clarity
+        return None, 0.0, None
+    readings = [_reading(candidate) for candidate in (image, 1 - image)]
+    for least, snr in ((MIN_CONTRAST, MIN_SNR), (FAINT_CONTRAST, FAINT_SNR)):
+        best, clearest = (None, 0.0, None), 0.0
+        for ink, noise, mask, contrasts in filter(None, readings):
+            for contrast, spread in contrasts:
+                clarity = contrast / max(spread, 1e-3)
+                if contrast >= max(least, snr * spread) and clarity > clearest:
+                    best, clearest = (ink, noise, mask), clarity
+        if best[2] is not None:
+            break  # the faint ink is looked for only where no clear ink is
     return best
+
+
+def _reading(candidate):
+    """`candidate` read with its ink light: (ink, noise, mask, [(contrast, spread) smoothed and
+    not]), or None if there is no ink that way round."""
+    flat, noise = _flatten(candidate)
+    ink = np.clip(flat, 0, None)  # what is lighter than the paper
+    if ink.max() <= 0:
+        return None
+    mask = ink > otsu(ink)
+    if not mask.any() or mask.mean() >= 0.5:
+        return None
+    # Real ink stands out from the paper's texture and noise; the texture split in two by a
+    # threshold does not. Measured over 3x3 pixels (a photo's noise averages out) and pixel by
+    # pixel (the 1-pixel lines of a small drawing, which a 3x3 mean blurs into the paper).
+    return ink, noise, mask, [_contrast(flat, smooth) for smooth in (True, False)]
 
 
 def _contrast(flat, smooth=True):

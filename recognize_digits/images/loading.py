@@ -24,6 +24,9 @@ STANDARD_INPUT = ("-", "/dev/stdin")  # paths that mean "the image piped in"
 OUTSIDE_PROGRAMS = {"EPS": "Ghostscript (gs)"}
 WORK_SIDE = 512  # larger images are shrunk (area average) first to 512x512 pixels' worth (a strip
 WORK_PIXELS = WORK_SIDE * WORK_SIDE  # keeps its height: 20000x200 -> 5120x51): plenty for 20x20
+# A colour channel is taken for grey where it spreads at least twice as far as luminance (the ink
+# far from the paper in it, close in grey); the spreads are measured on ~256x256 pixels of it.
+COLOUR_INK, COLOUR_SAMPLE = 0.5, 256 * 256
 
 
 class ImageError(RecognizeDigitsError):
@@ -185,6 +188,22 @@ def _to_grey(im):
         if hi - lo < 16 and alpha_hi - alpha_lo >= 16:  # white ink on transparency: use black paper
             return Image.alpha_composite(Image.new("RGBA", rgba.size, "black"), rgba).convert("L")
         return on_white
-    if im.mode not in ("L", "RGB", "1", "P"):
-        im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV: through RGB to be safe
-    return im.convert("L")
+    if im.mode in ("L", "1"):
+        return im.convert("L")
+    return _clearest_grey(im.convert("RGB"))  # P, CMYK, YCbCr, LAB, HSV: through RGB to be safe
+
+
+def _clearest_grey(rgb):
+    """An RGB image as grey: its luminance, or the colour channel that shows the ink most where
+    luminance hides it (blue ink on grey paper is little darker than the paper in grey, but far
+    apart in red or blue): the spread of the values (1st to 99th percentile) stands for the ink's
+    contrast."""
+    grey = rgb.convert("L")
+    step = max(1, int((rgb.width * rgb.height / COLOUR_SAMPLE) ** 0.5))
+    a = np.asarray(rgb)[::step, ::step]
+    channels = [np.asarray(grey)[::step, ::step]] + [a[..., c] for c in range(3)]
+    spreads = [float(np.subtract(*np.percentile(c, [99, 1]))) for c in channels]
+    best = int(np.argmax(spreads))
+    if spreads[0] >= COLOUR_INK * spreads[best]:
+        return grey
+    return rgb.getchannel(best - 1)
