@@ -14,6 +14,34 @@ def ring(size=(200, 200), box=None, width=8, ink=30, paper=225):
     return np.asarray(im)
 
 
+def pen_zero(size=(120, 160), width=8, tilt=0.0, over=40.0, skips=(), ink=30, paper=225):
+    """A "0" as a pen draws it: from the top, round anticlockwise and `over` degrees past its
+    start (the stroke overlaps itself at the top), the ellipse `tilt` degrees askew. `skips`:
+    (angle, degrees) where the pen skipped, leaving the stroke broken (angles from the top,
+    anticlockwise, 360 and on for the overshoot)."""
+    im = Image.new("L", size, paper)
+    w, h = size
+    rx, ry, t = 0.3 * w, 0.38 * h, np.radians(tilt)
+    stroke = []
+    for a in np.arange(0.0, 360.0 + over + 1, 2.0):
+        if any(start <= a < start + length for start, length in skips):
+            stroke.append(None)
+            continue
+        # The pen starts inside the ellipse, and runs out past it at the end: it crosses its start.
+        r = 1 - 0.12 * max(0.0, 60 - a) / 60 + 0.12 * max(0.0, a - 300) / 60
+        x, y = -r * rx * np.sin(np.radians(a)), -r * ry * np.cos(np.radians(a))
+        stroke.append((w / 2 + x * np.cos(t) - y * np.sin(t), h / 2 + x * np.sin(t) + y * np.cos(t)))
+    draw, line = ImageDraw.Draw(im), []
+    for point in stroke + [None]:
+        if point is None:
+            if len(line) > 1:
+                draw.line(line, fill=ink, width=width, joint="curve")
+            line = []
+        else:
+            line.append(point)
+    return np.asarray(im)
+
+
 def seven(size=(160, 200), width=10, ink=20, paper=230):
     """A "7": a bar at the top and a stroke down to the bottom left (not symmetric in any way)."""
     im = Image.new("L", size, paper)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import infer
-from drawings import box_digit, grey_arrays, ring, save, seven, side_by_side
+from drawings import box_digit, grey_arrays, pen_zero, ring, save, seven, side_by_side
 from recognize_digits.images import morphology, sureness
 from recognize_digits.images.loading import ImageError
 from recognize_digits.inference import Predictor
@@ -145,6 +145,50 @@ def test_a_digit_in_pieces_is_read_as_one(broken):
     assert first[2] < second[0]  # the pieces are the first digit, the 0 the second
     assert first[2] - first[0] >= 25  # the whole digit, both its pieces
 
+
+def tight(grey, margin=2):
+    """A drawing cropped to its ink, `margin` px of paper left round it."""
+    rows, cols = np.flatnonzero((grey < 128).any(axis=1)), np.flatnonzero((grey < 128).any(axis=0))
+    return grey[max(0, rows[0] - margin) : rows[-1] + 1 + margin,
+                max(0, cols[0] - margin) : cols[-1] + 1 + margin]
+
+
+@pytest.mark.parametrize("tilt", [-20, 0, 20])
+@pytest.mark.parametrize("width", [2, 6, 12])
+@pytest.mark.parametrize("over", [30, 70])
+def test_a_zero_whose_stroke_runs_past_its_start_is_one_digit(tilt, width, over):
+    places, unplaced = places_in(pen_zero(width=width, tilt=tilt, over=over))
+    assert unplaced == [] and len(places) == 1 and len(places[0]) == 1
+
+
+@pytest.mark.parametrize("tilt", [-15, 0, 15])
+@pytest.mark.parametrize("width", [2, 5, 9])
+@pytest.mark.parametrize("skips", [((175, 6), (352, 6)), ((160, 10), (10, 4)), ((200, 4), (340, 8))])
+def test_a_zero_broken_into_its_two_sides_is_one_digit(tilt, width, skips):
+    # The pen skipped at the bottom and at the top, where it also ran past its start: the two
+    # sides are pieces of their own, each as tall as the 0 (a "0" read as "01" or "11").
+    drawing = pen_zero(width=width, tilt=tilt, over=40, skips=skips)
+    assert morphology.label(find_ink_in(drawing) > 0).max() >= 2
+    places, unplaced = places_in(drawing)
+    assert unplaced == [] and len(places) == 1
+    (whole,), *_ = places[0]  # read first as one digit, both sides (the model chooses)
+    assert whole.width >= 0.5 * drawing.shape[1] and whole.height >= 0.7 * drawing.shape[0]
+
+
+def one(height=66, width=4):
+    """A "1": an upright."""
+    im = np.full((height, 3 * width), 255, np.uint8)
+    im[2:-2, width : 2 * width] = 0
+    return im
+
+
+@pytest.mark.parametrize("number", ["00", "01", "10", "11"])
+@pytest.mark.parametrize("gap", [1, 4, 10])
+def test_zeros_and_ones_written_apart_are_still_two_digits(number, gap):
+    zero = tight(pen_zero(size=(60, 84), width=4, over=40))
+    digits = [zero if d == "0" else one(zero.shape[0]) for d in number]
+    places, unplaced = places_in(side_by_side(digits, gap=gap))
+    assert unplaced == [] and len(places) == 2
 
 def test_a_stray_mark_is_no_digit_and_named(tmp_path):
     sheet = side_by_side([box_digit(d, 60, width=3) for d in (4, 2)], gap=12, margin=40)

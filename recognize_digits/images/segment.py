@@ -32,6 +32,10 @@ DIGIT_WIDTH = 1.5  # ...if the digit it makes is at most 1.5 times as wide as th
 # MNIST's are 1.5 times as wide as tall: a lone piece that wide may still be one digit).
 NARROWEST_IN_ROW, NARROWEST_ALONE = 0.45, 0.75
 MOST_TOUCHING = 4  # at most 4 digits in one piece of ink
+# Two pieces side by side that, bridged across NEARLY_TOUCHING of the row's height, close a loop
+# neither has, at least 15% of their box, may be one digit: a 0 whose stroke broke (a pen that
+# skips, faint ink), or went round in two strokes. They are read both ways (_join_loops).
+LOOP = 0.15
 NEGLIGIBLE = 0.05  # a piece with under 5% of the largest one's pixels is dust: left out
 MOST_PIECES = 60  # more pieces than this is no number (a page of text, a pattern)
 
@@ -95,8 +99,9 @@ def split_digits(ink):
     row_height = max(piece.height for piece in pieces)
     pieces = _join_stacked(pieces, row_height)
     digits, unplaced = _join_fragments(pieces, row_height)
+    digits, sides = _join_loops(digits, row_height)
     in_row = len(digits) > 1
-    return [_ways(digit, in_row) for digit in sorted(digits, key=_left)], unplaced
+    return [_ways(digit, in_row) + sides.get(id(digit), []) for digit in digits], unplaced
 
 
 def components(mask):
@@ -194,6 +199,53 @@ def _join_fragments(pieces, row_height):
         else:
             unplaced.append(fragment)
     return digits, unplaced
+
+
+def _join_loops(digits, row_height):
+    """(`digits` left to right, each two neighbours that close a loop together (_closes_loop)
+    joined, {id of a joined digit: [[the two as they were]]}): the two sides of a 0 whose stroke
+    broke at the top and the bottom are one digit, but two digits written close may close a loop
+    too (the arms of a 3 beside another 3): both ways are kept, and the model chooses."""
+    digits, sides = sorted(digits, key=_left), {}
+    i = 0
+    while i < len(digits) - 1:
+        a, b = digits[i], digits[i + 1]
+        if id(a) not in sides and _closes_loop(a, b, row_height):
+            digits[i] = joined(a, b)
+            sides[id(digits[i])] = [[a, b]]
+            del digits[i + 1]
+        else:
+            i += 1
+    return digits, sides
+
+
+def _closes_loop(a, b, row_height):
+    """Whether a and b, each grown by NEARLY_TOUCHING of the row's height, enclose paper that
+    neither encloses alone, at least LOOP of the box they make together; and that box is no
+    wider than a digit (DIGIT_WIDTH times the row's height)."""
+    reach = max(1, round(NEARLY_TOUCHING * row_height))
+    both = joined(a, b)
+    if _gap(a, b) > 2 * reach or _rows_gap(a, b) > 2 * reach or \
+            both.width > DIGIT_WIDTH * row_height:
+        return False
+    masks = []
+    for p in (a, b):
+        mask = np.zeros(both.mask.shape, bool)
+        mask[p.top - both.top : p.bottom - both.top, p.left - both.left : p.right - both.left] = \
+            p.mask
+        masks.append(mask)
+    new = _enclosed(masks[0] | masks[1], reach) - _enclosed(masks[0], reach) \
+        - _enclosed(masks[1], reach)
+    return new >= LOOP * both.width * both.height
+
+
+def _enclosed(mask, reach):
+    """The pixels of paper that `mask` encloses once grown by `reach` pixels all round (the
+    paper enclosed by the grown mask, grown back by as much: growing a stroke shrinks its hole)."""
+    padded = np.pad(mask, reach + 1)
+    paper = morphology.label(~morphology.grow_round(padded, reach))
+    holes = (paper > 0) & (paper != paper[0, 0])
+    return int((morphology.grow_round(holes, reach) & ~padded).sum())
 
 
 def _belongs(fragment, digit, gap, row_height):
