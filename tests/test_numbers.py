@@ -175,6 +175,15 @@ def test_a_zero_broken_into_its_two_sides_is_one_digit(tilt, width, skips):
     assert whole.width >= 0.5 * drawing.shape[1] and whole.height >= 0.7 * drawing.shape[0]
 
 
+@pytest.mark.parametrize("tilt", [-10, 0, 10])
+@pytest.mark.parametrize("width", [3, 8])
+def test_a_wide_lone_zero_is_not_cut_across_its_loop(tilt, width):
+    # A lone 0 1.7 times as wide as it is tall is wide enough to be two digits that touch: but
+    # a cut across its loop (closed, or all but, where the pen ran past its start) cuts no pair.
+    places, unplaced = places_in(pen_zero(size=(300, 140), width=width, tilt=tilt, over=40))
+    assert unplaced == [] and len(places) == 1
+    assert len(places[0]) == 1 and len(places[0][0]) == 1  # one way: one digit
+
 def one(height=66, width=4):
     """A "1": an upright."""
     im = np.full((height, 3 * width), 255, np.uint8)

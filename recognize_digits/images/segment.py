@@ -289,7 +289,7 @@ def _ways(digit, in_row):
     most = min(MOST_TOUCHING, int(digit.width / (narrowest * digit.height)))
     for count in range(2, most + 1):
         for along_least_ink in (True, False)[: 2 if in_row else 1]:
-            parts = _cut(digit, count, along_least_ink)
+            parts = _cut(digit, count, along_least_ink, across_loops=in_row)
             if len(parts) == count and not any(_same(parts, way) for way in ways):
                 ways.append(parts)
     return ways
@@ -299,22 +299,40 @@ def _same(parts, way):
     return len(parts) == len(way) and all(a.box == b.box for a, b in zip(parts, way))
 
 
-def _cut(digit, count, along_least_ink):
+def _cut(digit, count, along_least_ink, across_loops=True):
     """`digit` cut into `count` digits of about equal width, each cut where the least ink
-    crosses (or straight down); fewer if a cut finds no ink on one side."""
+    crosses (or straight down); fewer if a cut finds no ink on one side, or, unless
+    `across_loops`, if it runs across a loop of the ink (a lone 0 that the pen ran past its
+    start, as wide as two digits: in a row, where digits touch, their loops may be cut)."""
     parts, rest = [], digit
+    reach = max(1, round(NEARLY_TOUCHING * digit.height))
+    loops = np.zeros(digit.mask.shape, np.int64) if across_loops else _loops(digit.mask, reach)
     for n in range(count, 1, -1):  # cut off the leftmost of the `n` digits left, n-1 times
         expected = rest.width / n  # in the rest's own columns
         if along_least_ink:
             path = _seam(rest.mask, expected)
         else:
             path = np.full(rest.height, round(expected))
-        left = rest.mask & (np.arange(rest.width)[None, :] < path[:, None])
+        side = np.arange(rest.width)[None, :] < path[:, None]
+        left = rest.mask & side
         if not left.any() or left.sum() == _size(rest):
             break  # no ink on one side: nothing to cut
+        window = loops[rest.top - digit.top : rest.bottom - digit.top,
+                       rest.left - digit.left : rest.right - digit.left]
+        if np.intersect1d(window[side], window[~side]).max(initial=0) > 0:
+            break  # across a loop: a 0, or a 0's overshoot, not two digits that touch
         parts.append(piece(left, rest.top, rest.left))
         rest = piece(rest.mask & ~left, rest.top, rest.left)
     return parts + [rest]
+
+
+def _loops(mask, reach):
+    """The paper that `mask`, grown by `reach` pixels all round (a loop nearly closed, as a pen
+    leaves it), encloses: labels 1, 2... (one per loop), 0 elsewhere; the mask's shape."""
+    padded = np.pad(mask, reach + 1)
+    paper = morphology.label(~morphology.grow_round(padded, reach))
+    paper[paper == paper[0, 0]] = 0
+    return paper[reach + 1 : -(reach + 1), reach + 1 : -(reach + 1)]
 
 
 def _seam(mask, expected):
