@@ -21,7 +21,8 @@ import numpy as np
 from recognize_digits.images import sureness
 from recognize_digits.images.loading import ImageError, open_image
 from recognize_digits.images.preprocess import SIZE, find_ink_in, fit_digit, preprocess
-from recognize_digits.images.segment import TooManyPieces, split_digits
+from recognize_digits.images.pieces import TooManyPieces
+from recognize_digits.images.segment import split_digits
 
 MAX_DIGITS = 12  # more places than this is not a number (a page of text, a pattern)
 DIGITS = ("auto", "one")  # infer.py --digits: read a number, or the whole image as one digit

@@ -15,11 +15,10 @@ What cannot be joined to a digit, and is too small to be one, is a piece the rea
 `split_digits` returns it apart, and infer.py says so rather than guess. Only numpy.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from recognize_digits.images import morphology
+from recognize_digits.images.pieces import components, joined, left_edge, piece
 
 WHOLE = 0.75  # a piece at least 3/4 as tall as the tallest is a digit; a shorter one, a fragment
 OWN_DIGIT = 0.4  # a fragment that joins no digit is a (small) digit if 40% as tall as the tallest
@@ -32,57 +31,12 @@ DIGIT_WIDTH = 1.5  # ...if the digit it makes is at most 1.5 times as wide as th
 # MNIST's are 1.5 times as wide as tall: a lone piece that wide may still be one digit).
 NARROWEST_IN_ROW, NARROWEST_ALONE = 0.45, 0.75
 MOST_TOUCHING = 4  # at most 4 digits in one piece of ink
+NEGLIGIBLE = 0.05  # a piece with under 5% of the largest one's pixels is dust: left out
+MOST_PIECES = 60  # more pieces than this is no number (a page of text, a pattern)
 # Two pieces side by side that, bridged across NEARLY_TOUCHING of the row's height, close a loop
 # neither has, at least 15% of their box, may be one digit: a 0 whose stroke broke (a pen that
 # skips, faint ink), or went round in two strokes. They are read both ways (_join_loops).
 LOOP = 0.15
-NEGLIGIBLE = 0.05  # a piece with under 5% of the largest one's pixels is dust: left out
-MOST_PIECES = 60  # more pieces than this is no number (a page of text, a pattern)
-
-
-@dataclass
-class Piece:
-    """Some of the ink: where its box is in the image, and which pixels of the box it holds."""
-
-    top: int
-    left: int
-    mask: np.ndarray  # boolean, the box's size
-
-    @property
-    def bottom(self):  # exclusive, as in a slice
-        return self.top + self.mask.shape[0]
-
-    @property
-    def right(self):
-        return self.left + self.mask.shape[1]
-
-    @property
-    def height(self):
-        return self.mask.shape[0]
-
-    @property
-    def width(self):
-        return self.mask.shape[1]
-
-    @property
-    def box(self):
-        """(left, top, right, bottom) in pixels, right and bottom exclusive."""
-        return self.left, self.top, self.right, self.bottom
-
-    def ink_in(self, ink):
-        """`ink` (the whole image) with only this piece's ink left."""
-        out = np.zeros_like(ink)
-        window = (slice(self.top, self.bottom), slice(self.left, self.right))
-        out[window] = np.where(self.mask, ink[window], 0)
-        return out
-
-
-class TooManyPieces(ValueError):
-    """More pieces of ink than a number has (a page of text, a pattern): `count` of them."""
-
-    def __init__(self, count):
-        super().__init__(f"{count} pieces of ink")
-        self.count = count
 
 
 def split_digits(ink):
@@ -93,7 +47,7 @@ def split_digits(ink):
     on. `unplaced` holds the pieces of ink that are no digit and belong to none. TooManyPieces
     if there are more than MOST_PIECES.
     """
-    pieces = components(ink > 0)
+    pieces = components(ink > 0, NEGLIGIBLE, MOST_PIECES)
     if not pieces:
         return [], []
     row_height = max(piece.height for piece in pieces)
@@ -102,45 +56,6 @@ def split_digits(ink):
     digits, sides = _join_loops(digits, row_height)
     in_row = len(digits) > 1
     return [_ways(digit, in_row) + sides.get(id(digit), []) for digit in digits], unplaced
-
-
-def components(mask):
-    """The connected pieces of a boolean image, left to right, but for the dust: pieces with
-    less than NEGLIGIBLE of the largest one's pixels are left out."""
-    labels = morphology.label(mask)
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    kept = np.flatnonzero(sizes >= NEGLIGIBLE * sizes.max()) if labels.max() else []
-    if len(kept) > MOST_PIECES:
-        raise TooManyPieces(len(kept))
-    pieces = []
-    for n in kept:
-        rows, cols = np.nonzero(labels == n)
-        top, left = rows.min(), cols.min()
-        window = labels[top : rows.max() + 1, left : cols.max() + 1]
-        pieces.append(Piece(int(top), int(left), window == n))
-    return sorted(pieces, key=_left)
-
-
-def piece(mask, top=0, left=0):
-    """The Piece of the True pixels of `mask` (there must be some), whose own top left corner
-    is at (top, left) in the image."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return Piece(top + int(rows[0]), left + int(cols[0]), crop)
-
-
-def _left(piece):
-    return piece.left
-
-
-def joined(a, b):
-    """One Piece of the ink of a and b."""
-    top, left = min(a.top, b.top), min(a.left, b.left)
-    mask = np.zeros((max(a.bottom, b.bottom) - top, max(a.right, b.right) - left), bool)
-    for p in (a, b):
-        mask[p.top - top : p.bottom - top, p.left - left : p.right - left] |= p.mask
-    return Piece(top, left, mask)
 
 
 # --- a digit in several pieces -------------------------------------------------------------------
@@ -206,7 +121,7 @@ def _join_loops(digits, row_height):
     joined, {id of a joined digit: [[the two as they were]]}): the two sides of a 0 whose stroke
     broke at the top and the bottom are one digit, but two digits written close may close a loop
     too (the arms of a 3 beside another 3): both ways are kept, and the model chooses."""
-    digits, sides = sorted(digits, key=_left), {}
+    digits, sides = sorted(digits, key=left_edge), {}
     i = 0
     while i < len(digits) - 1:
         a, b = digits[i], digits[i + 1]
