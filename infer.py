@@ -142,7 +142,7 @@ def classify(args):
     if good:
         inputs = np.concatenate(images)
         probabilities = load_predictor(args)(inputs, batch_size=args.batch_size)
-        starts = np.cumsum([0] + [len(inputs) for inputs in images])
+        starts = np.cumsum([0] + [len(each) for each in images])
         for (path, places), start, end in zip(good, starts, starts[1:]):
             result = number.reading(path, probabilities[start:end], places, args.top_k,
                                     inputs[start:end])

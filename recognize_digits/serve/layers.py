@@ -17,8 +17,6 @@ chapter's `simple_img_conv_pool` convolves, applies ReLU, then pools); models.Si
 pools first and adds the bias after, which gives the same `pool` maps (see its docstring).
 """
 
-import base64
-import io
 import os
 import sys
 import threading
@@ -26,21 +24,14 @@ import threading
 import numpy as np
 import paddle
 import paddle.nn.functional as F
-from PIL import Image
 
 from recognize_digits import models
 from recognize_digits.inference import MODEL_PREFIX, ModelError, paddle_path
 from recognize_digits.run.model_files import PROBE_IMAGES
+from recognize_digits.serve.reading import png
 
 PROBE_TOLERANCE = 1e-4  # the Predictor (oneDNN) and the dynamic graph round a little differently
 GRID_COLUMNS = 20  # a dense layer of 200 units is shown as a 10 x 20 grid
-
-
-def png(pixels):
-    """uint8 [H, W] -> base64 text of a grey PNG."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def grey(values, low, high):

@@ -93,7 +93,11 @@ class Upload(io.BytesIO):
 
 def png_base64(image):
     """A [28, 28] model input in [-1, 1] -> base64 text of a grey PNG (white digit on black)."""
-    pixels = np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return png(np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8))
+
+
+def png(pixels):
+    """uint8 [H, W] -> base64 text of a grey PNG (what the page shows of an image or a layer)."""
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")  # uint8 [28, 28]: mode "L"
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
