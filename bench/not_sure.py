@@ -1,11 +1,13 @@
 """How often the reader says "not sure", and of what: right answers, wrong ones, no digit at all.
 
     python bench/not_sure.py --make-no-digit DIR [--seed S]    # 62 images with no digit in DIR
+    python bench/not_sure.py --make-drawn-letters DIR [--seed S]    # 30 letters drawn with a pen
     python bench/not_sure.py --model-dir recognize_digits_cnn.inference.model \\
         --digits ../shared/digits --count 2000 --no-digit DIR [DIR ...]
 
 Reads, as infer.py does (number.digit_inputs, reading), the real digits in --digits, the first
---count MNIST test digits saved as PNGs, and every image in the --no-digit folders (letters,
+--count MNIST test digits saved as PNGs, the digits typed in four fonts at three sizes (120),
+and every image in the --no-digit folders (letters,
 words, shapes, scribbles: no digit in them): how many right answers are marked not sure (kept to
 a few percent), how many wrong ones are caught, and how many images with no digit are answered
 as sure (and which).
@@ -25,6 +27,7 @@ from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()
 from recognize_digits import data  # noqa: E402
+from recognize_digits.images import sureness  # noqa: E402
 from recognize_digits.images.loading import ImageError  # noqa: E402
 from recognize_digits.images.number import digit_inputs, reading  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
@@ -61,11 +64,20 @@ def main(argv=None):
                         help="folders of images that hold no digit")
     parser.add_argument("--make-no-digit", metavar="DIR",
                         help="instead, write 62 images with no digit into DIR")
-    parser.add_argument("--seed", type=int, default=0, help="with --make-no-digit")
+    parser.add_argument("--letter-nearer", type=float, default=sureness.LETTER_NEARER,
+                        help="the rule's LETTER_NEARER (0: no letter is ever nearer)")
+    parser.add_argument("--make-drawn-letters", metavar="DIR",
+                        help="instead, write 30 letters drawn with a pen (no font) into DIR")
+    parser.add_argument("--seed", type=int, default=0, help="with --make-no-digit and "
+                        "--make-drawn-letters")
     args = parser.parse_args(argv)
     if args.make_no_digit:
         make_no_digit_images(args.make_no_digit, args.seed)
         return 0
+    if args.make_drawn_letters:
+        make_drawn_letters(args.make_drawn_letters, args.seed)
+        return 0
+    sureness.LETTER_NEARER = args.letter_nearer
     predictor = Predictor(args.model_dir)
     files = sorted(glob.glob(os.path.join(args.digits, "*.png")))
     tally(f"{len(files)} real digits", [answer(f, f, predictor) for f in files],
@@ -78,6 +90,10 @@ def main(argv=None):
         buffer.seek(0)
         answers.append(answer(buffer, "mnist", predictor))
     tally(f"{args.count} MNIST test digits", answers, labels[: args.count])
+    typed = [(digit, typed_digit(digit, font, size)) for font in FONTS for size in (40, 80, 140)
+             for digit in range(10)]
+    tally(f"{len(typed)} typed digits", [answer(io.BytesIO(png), "typed", predictor)
+                                         for _, png in typed], [d for d, _ in typed])
     for folder in args.no_digit:
         files = sorted(glob.glob(os.path.join(folder, "*.png")))
         found = [(os.path.basename(f), *answer(f, f, predictor)) for f in files]
@@ -187,6 +203,85 @@ def make_no_digit_images(out, seed):
         pts = [tuple(rng.uniform(30, 170, 2)) for _ in range(int(rng.integers(5, 15)))]
         d.line(pts, fill=0, width=int(rng.integers(3, 8)), joint="curve")
         save(im, f"scribble{k}")
+
+
+def typed_digit(digit, font, size):
+    """PNG bytes of `digit` typed in `font` at `size` pixels, black on white."""
+    f = ImageFont.truetype(font, size)
+    left, top, right, bottom = f.getbbox(str(digit))
+    im = Image.new("L", (right - left + 60, bottom - top + 60), 255)
+    ImageDraw.Draw(im).text((30 - left, 30 - top), str(digit), fill=0, font=f)
+    buffer = io.BytesIO()
+    im.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def arc(cx, cy, r, start, end, steps=24):
+    """Points along a circle from `start` to `end` degrees (0 is right, 90 down)."""
+    t = np.deg2rad(np.linspace(start, end, steps))
+    return list(zip(cx + r * np.cos(t), cy + r * np.sin(t)))
+
+
+# Letters as a pen draws them: strokes of points in a unit box (x right, y down; a descender
+# goes below 1). Drawn, not typed, they share no font with letters.py's.
+PEN_LETTERS = {
+    "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.22, 0.6), (0.78, 0.6)]],
+    "C": [arc(0.5, 0.5, 0.5, 40, 320)],
+    "E": [[(1, 0), (0, 0), (0, 1), (1, 1)], [(0, 0.5), (0.75, 0.5)]],
+    "F": [[(1, 0), (0, 0), (0, 1)], [(0, 0.5), (0.75, 0.5)]],
+    "G": [arc(0.5, 0.5, 0.5, -40, -320) + [(0.95, 0.55), (0.55, 0.55)]],
+    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, 0.5), (1, 0.5)]],
+    "K": [[(0, 0), (0, 1)], [(1, 0), (0, 0.55), (1, 1)]],
+    "L": [[(0, 0), (0, 1), (0.8, 1)]],
+    "M": [[(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)]],
+    "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
+    "Q": [arc(0.5, 0.5, 0.5, 0, 360), [(0.6, 0.7), (1, 1.05)]],
+    "R": [[(0, 1), (0, 0), (0.6, 0), (0.85, 0.12), (0.85, 0.38), (0.6, 0.5), (0, 0.5)],
+          [(0.4, 0.5), (1, 1)]],
+    "T": [[(0, 0), (1, 0)], [(0.5, 0), (0.5, 1)]],
+    "V": [[(0, 0), (0.5, 1), (1, 0)]],
+    "W": [[(0, 0), (0.25, 1), (0.5, 0.3), (0.75, 1), (1, 0)]],
+    "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
+    "Y": [[(0, 0), (0.5, 0.5), (1, 0)], [(0.5, 0.5), (0.5, 1)]],
+    "a": [arc(0.45, 0.68, 0.32, 0, 360), [(0.8, 0.35), (0.8, 1)]],
+    "e": [[(0.1, 0.62), (0.9, 0.62)] + arc(0.5, 0.62, 0.4, 0, -310)],
+    "h": [[(0, 0), (0, 1)], [(0, 0.6), (0.3, 0.4), (0.7, 0.4), (0.9, 0.55), (0.9, 1)]],
+    "k": [[(0, 0), (0, 1)], [(0.8, 0.4), (0, 0.7), (0.8, 1)]],
+    "m": [[(0, 0.35), (0, 1)], [(0, 0.5), (0.15, 0.35), (0.35, 0.35), (0.45, 0.5), (0.45, 1)],
+          [(0.45, 0.5), (0.6, 0.35), (0.8, 0.35), (0.9, 0.5), (0.9, 1)]],
+    "n": [[(0, 0.35), (0, 1)], [(0, 0.5), (0.3, 0.35), (0.7, 0.35), (0.9, 0.5), (0.9, 1)]],
+    "p": [[(0, 0.35), (0, 1.35)], arc(0.4, 0.65, 0.35, 0, 360)],
+    "r": [[(0.1, 0.35), (0.1, 1)], [(0.1, 0.55), (0.35, 0.38), (0.75, 0.35)]],
+    "t": [[(0.4, 0), (0.4, 0.9), (0.6, 1), (0.8, 0.95)], [(0.1, 0.3), (0.8, 0.3)]],
+    "u": [[(0, 0.35), (0, 0.85), (0.2, 1), (0.7, 1), (0.9, 0.85)], [(0.9, 0.35), (0.9, 1)]],
+    "v": [[(0, 0.35), (0.5, 1), (1, 0.35)]],
+    "x": [[(0, 0.35), (1, 1)], [(1, 0.35), (0, 1)]],
+    "y": [[(0, 0.3), (0.5, 0.75)], [(1, 0.3), (0.3, 1.3)]],
+}
+
+
+def make_drawn_letters(out, seed):
+    """PEN_LETTERS drawn as a hand would, dark on white, into `out`: each point moved a little
+    at random, the letter slanted, of its own size and pen width."""
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for letter, strokes in PEN_LETTERS.items():
+        im = Image.new("L", (200, 200), 255)
+        draw = ImageDraw.Draw(im)
+        size, slant = rng.uniform(80, 130), rng.uniform(-0.25, 0.25)
+        width = int(rng.integers(3, 9))
+        for stroke in strokes:
+            points = np.array(stroke, float)
+            if len(points) > 6:  # a curve: stretched and moved as a whole, not made to wobble
+                centre = points.mean(axis=0)
+                points = centre + (points - centre) * rng.uniform(0.85, 1.15, 2)
+                points += rng.normal(0, 0.03, 2)
+            else:
+                points += rng.normal(0, 0.03, points.shape)
+            xs = 100 + (points[:, 0] - 0.5 + slant * (0.5 - points[:, 1])) * size * 0.7
+            ys = 100 + (points[:, 1] - 0.5) * size
+            draw.line(list(zip(xs, ys)), fill=0, width=width, joint="curve")
+        im.save(os.path.join(out, f"drawn_{letter}{'_lc' if letter.islower() else ''}.png"))
 
 
 if __name__ == "__main__":

@@ -11,5 +11,6 @@
     segment      a number's ink split into digits
     number       all the digits of an image read in one batch, and the result
     sureness     whether the reader is sure of a digit
+    letters      letters drawn in matplotlib's fonts, to tell a letter from a digit
     morphology   dilation, erosion, connected components (numpy only)
 """

@@ -4,18 +4,23 @@ The model names a digit for anything it is shown, a letter, a star, a scribble, 
 probability near 100%: the probability alone tells little. What tells more is whether the ink,
 made MNIST-like, looks like the digit named at all. For each digit, `digit_shapes` finds the
 mean of its first 4,000 MNIST training images and the 20 directions in which they vary most
-(principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 0.3 MB, made
+(principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 2 MB, made
 in a few seconds from the MNIST files train.py used). An image of that digit is close to the flat space
 these span; a letter or a shape is far from it. `distance` is how far (the root of the squared
 difference left after the best fit), measured in units of the distance that 99% of MNIST's
-training digits (others than those fitted) stay within. A digit is sure when
+training digits (others than those fitted) stay within. A letter can lie as close: an R to the
+8s, a T to the 7s. It lies closer still to a letter, though: letters.py draws them in matplotlib's
+fonts, and the same file keeps them, with the first REFERENCE MNIST training images of each digit
+to compare them with. A digit is sure when
 
-    - the model gives it at least SURE_P, and
-    - it lies within SURE_DISTANCE of its digit's space.
+    - the model gives it at least SURE_P,
+    - it lies within SURE_DISTANCE of its digit's space, and
+    - no letter is nearer to it than LETTER_NEARER times the nearest of those digits of its kind
+      (nearer: the root of the sum of squared differences, pixel by pixel).
 
-Both chosen on data: the 60 real digits, MNIST's test digits and 62 images with no digit
-(docs/real_digits.md, "Not sure"). Where MNIST cannot be found (no train.py run, no
-MNIST_DIR), the probability alone decides. Only numpy.
+All three chosen on data: the 60 real digits, MNIST's test digits, typed digits and images with
+no digit (docs/real_digits.md, "Not sure"). Where MNIST cannot be found (no train.py run, no
+MNIST_DIR), the probability alone decides. Only numpy (and Pillow, to draw the letters).
 """
 
 import functools
@@ -25,11 +30,15 @@ import tempfile
 import numpy as np
 
 from recognize_digits import data
+from recognize_digits.images.letters import letter_images
 
 SURE_P = 0.9
 SURE_DISTANCE = 0.95
+LETTER_NEARER = 0.85
 FIT, CHECK, COMPONENTS, PERCENTILE = 4000, 1000, 20, 99
+REFERENCE = 1000  # MNIST training images of each digit that a letter's distance is compared with
 SHAPES_FILE = "digit_shapes.npz"
+KEYS = ("mean", "components", "limit", "digits", "letters")
 
 
 def distance(images, mean, components):
@@ -59,7 +68,10 @@ def fit_shapes(images, labels):
         left = distance(own[FIT : FIT + CHECK], means[-1], components[-1])
         limits.append(np.percentile(left, PERCENTILE))
     return {"mean": np.stack(means), "components": np.stack(components),
-            "limit": np.array(limits, np.float32)}
+            "limit": np.array(limits, np.float32),
+            "digits": np.stack([(own * 255).round().astype(np.uint8)[:REFERENCE]
+                                for own in (images[labels == digit] for digit in range(10))]),
+            "letters": letter_images().reshape(-1, 28 * 28)}
 
 
 @functools.cache
@@ -69,7 +81,7 @@ def digit_shapes():
     path = os.path.join(os.path.dirname(data.cache_dir()), SHAPES_FILE)
     try:
         with np.load(path) as npz:
-            return {key: npz[key] for key in ("mean", "components", "limit")}
+            return {key: npz[key] for key in KEYS}
     except (OSError, ValueError, KeyError):
         pass
     try:
@@ -81,7 +93,7 @@ def digit_shapes():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".npz")
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **shapes)
+            np.savez_compressed(f, **shapes)
         os.replace(tmp, path)
     except OSError:  # a read-only cache: made again next time
         pass
@@ -99,6 +111,29 @@ def shape_distances(inputs, labels, shapes):
     return out
 
 
+def nearer_a_letter(inputs, labels, shapes):
+    """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> whether each lies nearer
+    to a letter than LETTER_NEARER times the nearest of the reference digits of its kind."""
+    images = (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
+    if not len(shapes["letters"]):
+        return np.zeros(len(images), bool)
+    labels = np.asarray(labels)
+    to_digit = np.empty(len(images), np.float32)
+    for digit in np.unique(labels):
+        own = labels == digit
+        to_digit[own] = _nearest(images[own], shapes["digits"][digit])
+    return _nearest(images, shapes["letters"]) < LETTER_NEARER * to_digit
+
+
+def _nearest(images, references):
+    """The distance from each of `images` [n, 784] in [0, 1] to the nearest of `references`
+    [m, 784] (uint8)."""
+    refs = references.astype(np.float32) / 255
+    squared = ((refs * refs).sum(axis=1)[None] - 2 * images @ refs.T
+               + (images * images).sum(axis=1)[:, None])
+    return np.sqrt(np.maximum(squared.min(axis=1), 0))
+
+
 def sure(probabilities, inputs):
     """Whether each digit read is sure: `probabilities` [n, 10] the model's, `inputs`
     [n, 1, 28, 28] what it read (None: the probability alone decides)."""
@@ -108,4 +143,5 @@ def sure(probabilities, inputs):
     shapes = digit_shapes() if inputs is not None else None
     if shapes is None:
         return confident
-    return confident & (shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
+    return (confident & (shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
+            & ~nearer_a_letter(inputs, labels, shapes))

@@ -1,0 +1,60 @@
+"""Whether the reader is sure of a digit (images/sureness.py): a letter told from a digit by the
+letters of images/letters.py, on MNIST's digits and on letters and digits typed in a font that
+is none of those (Pillow's own)."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from recognize_digits.images import letters, sureness
+from recognize_digits.images.preprocess import preprocess
+
+# Letters a model reads as digits, and the digit it reads (most lie within SURE_DISTANCE of
+# that digit's MNIST shapes, and were answered as sure).
+READ_AS = {"H": 4, "T": 7, "G": 6, "e": 8, "y": 4, "A": 4, "R": 8, "t": 1}
+
+
+def typed(text, size=90):
+    """`text` typed in Pillow's own font (Aileron, not one of matplotlib's), as the model's input."""
+    font = ImageFont.load_default(size=size)
+    left, top, right, bottom = font.getbbox(text)
+    image = Image.new("L", (right - left + 40, bottom - top + 40), 255)
+    ImageDraw.Draw(image).text((20 - left, 20 - top), text, fill=0, font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    return preprocess(buffer)
+
+
+@pytest.fixture(scope="module")
+def shapes(mnist_dir):
+    found = sureness.digit_shapes()  # made from MNIST's training digits, in Paddle's cache
+    assert found is not None and len(found["letters"]) >= 1000
+    return found
+
+
+def test_letters_are_drawn_in_matplotlibs_fonts_mnist_like():
+    assert len(letters.font_files()) >= 10
+    images = letters.letter_images()
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+    assert len(images) >= 10 * len(letters.LETTERS)
+    ink = images > 0
+    assert ink.any(axis=(1, 2)).all()
+    mass = images.sum(axis=(0, 1)).astype(float)  # centred by mass, as MNIST's digits are
+    assert abs((mass * np.arange(28)).sum() / mass.sum() - 13.5) < 1
+    assert not set(letters.LETTERS) & set(letters.LIKE_DIGITS)
+
+
+def test_letters_shaped_like_digits_lie_nearer_a_letter(shapes):
+    inputs = np.concatenate([typed(letter) for letter in READ_AS])
+    nearer = sureness.nearer_a_letter(inputs, list(READ_AS.values()), shapes)
+    assert nearer.sum() >= 6, dict(zip(READ_AS, nearer))
+
+
+def test_digits_lie_nearer_their_own_kind(shapes, mnist_test):
+    images, labels = mnist_test
+    assert sureness.nearer_a_letter(images[:1000], labels[:1000], shapes).mean() <= 0.01
+    digits = np.concatenate([typed(str(digit)) for digit in range(10)])
+    assert sureness.nearer_a_letter(digits, range(10), shapes).sum() <= 1
