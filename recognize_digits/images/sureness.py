@@ -52,12 +52,14 @@ def distance(images, mean, components):
 
 def fit_shapes(images, labels):
     """MNIST's training digits (uint8 [N, 28, 28], labels [N]) -> for each digit the mean of
-    its first FIT images, their COMPONENTS principal components, and the PERCENTILE-th distance
-    of the next CHECK images of it from the space these span."""
+    its first FIT images, their COMPONENTS principal components, the PERCENTILE-th distance
+    of the next CHECK images of it from the space these span, and its first REFERENCE images;
+    and the letters (letters.py), each a row of 784 pixels."""
     images = images.reshape(len(images), -1).astype(np.float32) / 255
-    means, components, limits = [], [], []
+    means, components, limits, references = [], [], [], []
     for digit in range(10):
         own = images[labels == digit]
+        references.append(np.round(own[:REFERENCE] * 255).astype(np.uint8))
         mean = own[:FIT].mean(axis=0)
         centred = (own[:FIT] - mean).astype(np.float64)
         # The principal components: the covariance's eigenvectors of the largest eigenvalues
@@ -68,9 +70,7 @@ def fit_shapes(images, labels):
         left = distance(own[FIT : FIT + CHECK], means[-1], components[-1])
         limits.append(np.percentile(left, PERCENTILE))
     return {"mean": np.stack(means), "components": np.stack(components),
-            "limit": np.array(limits, np.float32),
-            "digits": np.stack([(own * 255).round().astype(np.uint8)[:REFERENCE]
-                                for own in (images[labels == digit] for digit in range(10))]),
+            "limit": np.array(limits, np.float32), "digits": np.stack(references),
             "letters": letter_images().reshape(-1, 28 * 28)}
 
 
@@ -103,7 +103,7 @@ def digit_shapes():
 def shape_distances(inputs, labels, shapes):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> each one's distance from
     its digit's space, in units of the distance 99% of MNIST's own stay within."""
-    images = (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
+    images = _rows(inputs)
     out = np.empty(len(images), np.float32)
     for i, (image, label) in enumerate(zip(images, labels)):
         out[i] = distance(image[None], shapes["mean"][label], shapes["components"][label])[0] \
@@ -114,7 +114,7 @@ def shape_distances(inputs, labels, shapes):
 def nearer_a_letter(inputs, labels, shapes):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> whether each lies nearer
     to a letter than LETTER_NEARER times the nearest of the reference digits of its kind."""
-    images = (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
+    images = _rows(inputs)
     if not len(shapes["letters"]):
         return np.zeros(len(images), bool)
     labels = np.asarray(labels)
@@ -123,6 +123,11 @@ def nearer_a_letter(inputs, labels, shapes):
         own = labels == digit
         to_digit[own] = _nearest(images[own], shapes["digits"][digit])
     return _nearest(images, shapes["letters"]) < LETTER_NEARER * to_digit
+
+
+def _rows(inputs):
+    """Model inputs [n, 1, 28, 28] in [-1, 1] -> [n, 784] in [0, 1], as MNIST's pixels / 255."""
+    return (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
 
 
 def _nearest(images, references):
