@@ -58,3 +58,17 @@ def test_digits_lie_nearer_their_own_kind(shapes, mnist_test):
     assert sureness.nearer_a_letter(images[:1000], labels[:1000], shapes).mean() <= 0.01
     digits = np.concatenate([typed(str(digit)) for digit in range(10)])
     assert sureness.nearer_a_letter(digits, range(10), shapes).sum() <= 1
+
+
+def test_without_fonts_the_letters_are_left_out(monkeypatch, shapes, mnist_test):
+    # A Pillow built without FreeType, or no matplotlib fonts: no letters, and no digit is
+    # ever nearer one; the other two rules still decide.
+    def no_freetype(*args, **kwargs):
+        raise ImportError("The _imagingft C module is not installed")
+
+    monkeypatch.setattr(ImageFont, "truetype", no_freetype)
+    none = letters.letter_images()
+    assert none.shape == (0, 28, 28)
+    images, labels = mnist_test
+    without = dict(shapes, letters=none.reshape(0, 28 * 28))
+    assert not sureness.nearer_a_letter(images[:10], labels[:10], without).any()

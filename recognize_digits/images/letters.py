@@ -42,7 +42,8 @@ def font_files():
 
 
 def letter_images(seed=0):
-    """The letters, MNIST-like: uint8 [n, 28, 28] (0 paper, 255 ink); none without the fonts."""
+    """The letters, MNIST-like: uint8 [n, 28, 28] (0 paper, 255 ink); none without the fonts
+    (then no digit is ever nearer a letter: sureness.py decides as it did before)."""
     rng = np.random.default_rng(seed)
     out = []
     for path in font_files():
@@ -59,7 +60,7 @@ def _drawn(letter, path, rng):
     black, at full strength as the reader scales ink (lighting.py); None if the font lacks it."""
     try:
         font = ImageFont.truetype(path, int(rng.integers(*SIZES)))
-    except OSError:
+    except (OSError, ImportError):  # an unreadable font; a Pillow built without FreeType
         return None
     left, top, right, bottom = font.getbbox(letter)
     if right <= left or bottom <= top:
