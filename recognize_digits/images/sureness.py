@@ -55,11 +55,12 @@ def fit_shapes(images, labels):
     its first FIT images, their COMPONENTS principal components, the PERCENTILE-th distance
     of the next CHECK images of it from the space these span, and its first REFERENCE images;
     and the letters (letters.py), each a row of 784 pixels."""
-    images = images.reshape(len(images), -1).astype(np.float32) / 255
+    images = images.reshape(len(images), -1)
     means, components, limits, references = [], [], [], []
     for digit in range(10):
-        own = images[labels == digit]
-        references.append(np.round(own[:REFERENCE] * 255).astype(np.uint8))
+        own = images[labels == digit][: FIT + CHECK]
+        references.append(own[:REFERENCE])
+        own = own.astype(np.float32) / 255  # a digit at a time: not all 60,000 as floats at once
         mean = own[:FIT].mean(axis=0)
         centred = (own[:FIT] - mean).astype(np.float64)
         # The principal components: the covariance's eigenvectors of the largest eigenvalues
