@@ -72,3 +72,22 @@ def test_without_fonts_the_letters_are_left_out(monkeypatch, shapes, mnist_test)
     images, labels = mnist_test
     without = dict(shapes, letters=none.reshape(0, 28 * 28))
     assert not sureness.nearer_a_letter(images[:10], labels[:10], without).any()
+
+
+def test_a_cache_written_before_the_letters_is_made_again(monkeypatch, tmp_path, mnist_dir):
+    # digit_shapes.npz as the reader wrote it before it kept letters: read, it lacks them, and
+    # the shapes are made again from MNIST (MNIST_DIR), letters and all, and written in its place.
+    from recognize_digits import data
+
+    monkeypatch.setattr(data, "cache_dir", lambda: str(tmp_path / "dataset" / "mnist"))
+    old = tmp_path / "dataset" / sureness.SHAPES_FILE
+    old.parent.mkdir(parents=True)
+    np.savez(old, mean=np.zeros((10, 784)), components=np.zeros((10, 20, 784)), limit=np.ones(10))
+    sureness.digit_shapes.cache_clear()
+    try:
+        made = sureness.digit_shapes()
+    finally:
+        sureness.digit_shapes.cache_clear()
+    assert len(made["letters"]) >= 1000 and made["digits"].shape == (10, sureness.REFERENCE, 784)
+    with np.load(old) as written:
+        assert set(written.files) == set(sureness.KEYS)
