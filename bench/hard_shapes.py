@@ -11,7 +11,6 @@ width, size (16-50 pixels tall), paper (grey 140-210, a little warm), ink, blur 
 for each shape, how many are read right and how many of those and of the wrong answers are sure.
 """
 
-import io
 import os
 import sys
 
@@ -23,8 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()
-from recognize_digits.images.loading import ImageError  # noqa: E402
-from recognize_digits.images.number import digit_inputs, reading  # noqa: E402
+from answers import answer, png_bytes  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
 
@@ -88,20 +86,7 @@ def photo(strokes, rng):
         draw.line(points, fill=int(ink), width=max(1, int(width * size)), joint="curve")
     grey = np.asarray(image.filter(ImageFilter.GaussianBlur(blur)), float)
     grey = grey + rng.normal(0, 3, grey.shape)
-    rgb = np.stack([grey, grey * 0.97, grey * 0.93], -1).clip(0, 255).astype(np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(rgb).save(out, "PNG")
-    return out.getvalue()
-
-
-def answer(png, predictor):
-    """What infer.py answers for the image: (the digits read, sure), or (None, None) if refused."""
-    try:
-        inputs, places = digit_inputs(io.BytesIO(png), name="digit.png")
-    except ImageError:
-        return None, None
-    result = reading("digit.png", predictor(inputs), places, inputs=inputs)
-    return result.get("number") or str(result["label"]), result["sure"]
+    return png_bytes(np.stack([grey, grey * 0.97, grey * 0.93], -1).clip(0, 255).astype(np.uint8))
 
 
 def main(argv=None):
@@ -121,7 +106,7 @@ def main(argv=None):
                 with open(os.path.join(args.save, f"{label}_{name.replace(' ', '_')}_{i}.png"), "wb") as f:
                     f.write(png)
             continue
-        answers = [answer(png, predictor) for png in images]
+        answers = [answer(png, predictor, "digit.png") for png in images]
         right = [s for a, s in answers if a == str(label)]
         wrong = [(a, s) for a, s in answers if a != str(label)]
         misread = {}

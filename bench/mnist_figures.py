@@ -25,11 +25,9 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from PIL import Image  # noqa: E402
 
+from answers import answer, png_bytes  # noqa: E402
 from recognize_digits import data  # noqa: E402
-from recognize_digits.images.loading import ImageError  # noqa: E402
-from recognize_digits.images.number import digit_inputs, reading  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
 
@@ -52,22 +50,6 @@ def figure(x, way, rng, label=None):
     return buffer.getvalue()
 
 
-def read(source, predictor):
-    """(the answer as a string or None if refused, sure or None)."""
-    try:
-        inputs, places = digit_inputs(io.BytesIO(source), name="figure")
-    except ImageError:
-        return None, None
-    result = reading("figure", predictor(inputs), places)
-    return result.get("number") or str(result["label"]), result.get("sure")
-
-
-def png(x):
-    buffer = io.BytesIO()
-    Image.fromarray(x).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default="recognize_digits_cnn.inference.model")
@@ -84,14 +66,14 @@ def main(argv=None):
         right = refused = unsure_right = sure_wrong = 0
         for i in picks:
             x, label = images[i], int(labels[i])
-            source = png(x) if way == "28x28" else figure(x, way, rng, label)
-            answer, sure = read(source, predictor)
-            refused += answer is None
-            right += answer == str(label)
-            unsure_right += answer == str(label) and sure is False
-            sure_wrong += answer is not None and answer != str(label) and sure is not False
-            if args.verbose and answer != str(label):
-                print(f"  {way}: test digit {i} ({label}) read as {answer} (sure: {sure})")
+            source = png_bytes(x) if way == "28x28" else figure(x, way, rng, label)
+            read, sure = answer(source, predictor, "figure.png")
+            refused += read is None
+            right += read == str(label)
+            unsure_right += read == str(label) and sure is False
+            sure_wrong += read is not None and read != str(label) and sure is not False
+            if args.verbose and read != str(label):
+                print(f"  {way}: test digit {i} ({label}) read as {read} (sure: {sure})")
         print(f"{way:8s}: {right}/{len(picks)} right, {refused} refused; right but not sure "
               f"{unsure_right}, wrong and sure {sure_wrong}", flush=True)
     return 0

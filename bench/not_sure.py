@@ -14,7 +14,6 @@ as sure (and which).
 """
 
 import glob
-import io
 import os
 import sys
 
@@ -27,21 +26,10 @@ from recognize_digits.run.environment import prepare_paddle  # noqa: E402
 
 prepare_paddle()
 from recognize_digits import data  # noqa: E402
+from answers import answer, png_bytes  # noqa: E402
 from recognize_digits.images import sureness  # noqa: E402
-from recognize_digits.images.loading import ImageError  # noqa: E402
-from recognize_digits.images.number import digit_inputs, reading  # noqa: E402
 from recognize_digits.inference import Predictor  # noqa: E402
 from recognize_digits.run import cli  # noqa: E402
-
-
-def answer(source, name, predictor):
-    """(the answer as a string, sure), or (None, None) if the image is refused."""
-    try:
-        inputs, places = digit_inputs(source, name=name)
-    except ImageError:
-        return None, None
-    result = reading(name, predictor(inputs), places, inputs=inputs)
-    return result.get("number") or str(result["label"]), result["sure"]
 
 
 def tally(what, answers, labels):
@@ -80,23 +68,18 @@ def main(argv=None):
     sureness.LETTER_NEARER = args.letter_nearer
     predictor = Predictor(args.model_dir)
     files = sorted(glob.glob(os.path.join(args.digits, "*.png")))
-    tally(f"{len(files)} real digits", [answer(f, f, predictor) for f in files],
+    tally(f"{len(files)} real digits", [answer(f, predictor, f) for f in files],
           [int(os.path.basename(f)[0]) for f in files])
     images, labels = data.load_mnist("test", args.data_dir, download=False, raw=True)
-    answers = []
-    for x in images[: args.count]:
-        buffer = io.BytesIO()
-        Image.fromarray(x).save(buffer, format="PNG")
-        buffer.seek(0)
-        answers.append(answer(buffer, "mnist", predictor))
+    answers = [answer(png_bytes(x), predictor, "mnist") for x in images[: args.count]]
     tally(f"{args.count} MNIST test digits", answers, labels[: args.count])
     typed = [(digit, typed_digit(digit, font, size)) for font in FONTS for size in (40, 80, 140)
              for digit in range(10)]
-    tally(f"{len(typed)} typed digits", [answer(io.BytesIO(png), "typed", predictor)
+    tally(f"{len(typed)} typed digits", [answer(png, predictor, "typed")
                                          for _, png in typed], [d for d, _ in typed])
     for folder in args.no_digit:
         files = sorted(glob.glob(os.path.join(folder, "*.png")))
-        found = [(os.path.basename(f), *answer(f, f, predictor)) for f in files]
+        found = [(os.path.basename(f), *answer(f, predictor, f)) for f in files]
         sure = [f"{name}: {a}" for name, a, s in found if s]
         print(f"{folder}: {len(sure)} of {len(files)} images with no digit answered as sure "
               f"({sum(a is None for _, a, _ in found)} refused): {', '.join(sure)}", flush=True)
@@ -211,9 +194,7 @@ def typed_digit(digit, font, size):
     left, top, right, bottom = f.getbbox(str(digit))
     im = Image.new("L", (right - left + 60, bottom - top + 60), 255)
     ImageDraw.Draw(im).text((30 - left, 30 - top), str(digit), fill=0, font=f)
-    buffer = io.BytesIO()
-    im.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(im)
 
 
 def arc(cx, cy, r, start, end, steps=24):
