@@ -30,7 +30,6 @@ from recognize_digits.inference import Predictor, default_save_dir  # noqa: E402
 from recognize_digits.run import cli, device  # noqa: E402
 from recognize_digits.run.files import shown  # noqa: E402
 from recognize_digits.run.model_files import read_info  # noqa: E402
-from recognize_digits.serve import layers, server  # noqa: E402
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm")
@@ -152,6 +151,8 @@ def classify(args):
 
 def serve_page(args):
     """--serve: listen first (a port in use is said at once), load the model once, serve."""
+    from recognize_digits.serve import layers, server  # only here: reading files needs neither
+
     info = read_info(args.model_dir)
     with server.open_server(args.host, args.port) as http_server:
         predictor = load_predictor(args)

@@ -46,15 +46,26 @@ def test_no_module_is_over_350_lines():
                 assert lines <= MAX_LINES, f"{os.path.relpath(path, ROOT)}: {lines} lines"
 
 
+def modules_loaded(*argv):
+    """The modules a run of `python *argv` (in the project's root) imports."""
+    result = subprocess.run([sys.executable, "-X", "importtime", *argv], capture_output=True,
+                            text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
 def test_train_py_loads_no_image_reading_or_serving_code():
-    result = subprocess.run([sys.executable, "-X", "importtime", os.path.join(ROOT, "train.py"),
-                             "--help"], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert result.returncode == 0
-    loaded = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
-              if line.startswith("import time:")}
+    loaded = modules_loaded("train.py", "--help")
     assert "recognize_digits.training" in loaded  # the measurement works
     assert not [m for m in loaded if m.startswith(("recognize_digits.images",
                                                    "recognize_digits.serve"))]
+
+
+def test_infer_py_reading_a_file_loads_no_serving_code(model_dir):
+    loaded = modules_loaded("infer.py", "--model-dir", model_dir, "image/infer_3.png")
+    assert "recognize_digits.images.number" in loaded  # the measurement works
+    assert not [m for m in loaded if m.startswith("recognize_digits.serve")]
 
 
 def test_importing_the_package_changes_nothing():
