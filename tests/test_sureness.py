@@ -3,6 +3,7 @@ letters of images/letters.py, on MNIST's digits and on letters and digits typed 
 is none of those (Pillow's own)."""
 
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -91,3 +92,19 @@ def test_a_cache_written_before_the_letters_is_made_again(monkeypatch, tmp_path,
     assert len(made["letters"]) >= 1000 and made["digits"].shape == (10, sureness.REFERENCE, 784)
     with np.load(old) as written:
         assert set(written.files) == set(sureness.KEYS)
+
+
+def test_judging_a_digit_makes_nothing_the_size_of_the_references(shapes, mnist_test):
+    # Each of a server's request threads keeps what it allocated (glibc's arena per thread): the
+    # 41 MB of reference digits and letters converted on each call made its memory grow by
+    # 20-26 MB in 400 requests (tests/test_serve.py), where judging one digit needs under 1 MB.
+    images, labels = mnist_test
+    probabilities = np.eye(10)[labels[:1]]
+    sureness.sure(probabilities, images[:1])
+    tracemalloc.start()
+    try:
+        sureness.sure(probabilities, images[:1])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, f"{peak / 2**20:.1f} MB made to judge one digit"
