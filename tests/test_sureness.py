@@ -3,6 +3,7 @@ letters of images/letters.py, on MNIST's digits and on letters and digits typed 
 is none of those (Pillow's own)."""
 
 import io
+import threading
 import tracemalloc
 
 import numpy as np
@@ -84,11 +85,11 @@ def test_a_cache_written_before_the_letters_is_made_again(monkeypatch, tmp_path,
     old = tmp_path / "dataset" / sureness.SHAPES_FILE
     old.parent.mkdir(parents=True)
     np.savez(old, mean=np.zeros((10, 784)), components=np.zeros((10, 20, 784)), limit=np.ones(10))
-    sureness.digit_shapes.cache_clear()
+    sureness._loaded_shapes.cache_clear()
     try:
         made = sureness.digit_shapes()
     finally:
-        sureness.digit_shapes.cache_clear()
+        sureness._loaded_shapes.cache_clear()
     assert len(made["letters"]) >= 1000 and made["digits"].shape == (10, sureness.REFERENCE, 784)
     with np.load(old) as written:
         assert set(written.files) == set(sureness.KEYS)
@@ -108,3 +109,27 @@ def test_judging_a_digit_makes_nothing_the_size_of_the_references(shapes, mnist_
     finally:
         tracemalloc.stop()
     assert peak < 2**20, f"{peak / 2**20:.1f} MB made to judge one digit"
+
+
+def shapes_when(barrier):
+    """digit_shapes(), asked by each thread as soon as all are at the barrier."""
+    barrier.wait()
+    sureness.digit_shapes()
+
+
+def test_threads_asking_at_once_load_the_shapes_once(monkeypatch, mnist_dir):
+    # A server's 20 request threads each loading their own 41 MB held 250-450 MB more after the
+    # first 200 requests (bench/serve_load.py).
+    loads = []
+    monkeypatch.setattr(sureness, "_as_floats", lambda shapes: loads.append(1) or shapes)
+    sureness._loaded_shapes.cache_clear()
+    start = threading.Barrier(8)
+    threads = [threading.Thread(target=shapes_when, args=(start,)) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sureness._loaded_shapes.cache_clear()
+    assert len(loads) == 1

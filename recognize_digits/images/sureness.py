@@ -26,6 +26,7 @@ MNIST_DIR), the probability alone decides. Only numpy (and Pillow, to draw the l
 import functools
 import os
 import tempfile
+import threading
 
 import numpy as np
 
@@ -39,6 +40,7 @@ FIT, CHECK, COMPONENTS, PERCENTILE = 4000, 1000, 20, 99
 REFERENCE = 1000  # MNIST training images of each digit that a letter's distance is compared with
 SHAPES_FILE = "digit_shapes.npz"
 KEYS = ("mean", "components", "limit", "digits", "letters")
+_LOADING = threading.Lock()
 
 
 def distance(images, mean, components):
@@ -75,10 +77,15 @@ def fit_shapes(images, labels):
             "letters": letter_images().reshape(-1, 28 * 28)}
 
 
-@functools.cache
 def digit_shapes():
     """The shapes of MNIST's digits (fit_shapes), from Paddle's cache, made there on first use
     from the MNIST files (never downloaded for this); None where MNIST cannot be had."""
+    with _LOADING:  # a server's threads asking at once: loaded once, not once by each (41 MB)
+        return _loaded_shapes()
+
+
+@functools.cache
+def _loaded_shapes():
     path = os.path.join(os.path.dirname(data.cache_dir()), SHAPES_FILE)
     try:
         with np.load(path) as npz:

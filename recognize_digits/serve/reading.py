@@ -10,6 +10,7 @@ from http import HTTPStatus
 import numpy as np
 from PIL import Image
 
+from recognize_digits.images import sureness
 from recognize_digits.images.number import chosen, digit_inputs, reading
 from recognize_digits.serve import limits
 from recognize_digits.serve.checks import BadRequest
@@ -36,6 +37,8 @@ class DigitReader:
         self.lock = threading.Lock()
         self.pixels = PixelBudget()  # decoding takes memory: limits.py
         self.decoders = ThreadPoolExecutor(limits.DECODERS, thread_name_prefix="decode")
+        sureness.digit_shapes()  # loaded (or made, a few seconds) now, as the model is, not
+        # by the first request
 
     def __call__(self, body, name, top_k=None, layers=False):
         # The digit, or the number, read as infer.py reads it (ImageError: a bad image), once
