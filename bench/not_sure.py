@@ -6,7 +6,8 @@
         --digits ../shared/digits --count 2000 --no-digit DIR [DIR ...]
 
 Reads, as infer.py does (number.digit_inputs, reading), the real digits in --digits, the first
---count MNIST test digits saved as PNGs, the digits typed in four fonts at three sizes (120),
+--count MNIST test digits saved as PNGs, the digits typed in the 16 Liberation fonts at three
+sizes (480; fonts none of matplotlib's, whose letters and digits images/letters.py draws),
 and every image in the --no-digit folders (letters,
 words, shapes, scribbles: no digit in them): how many right answers are marked not sure (kept to
 a few percent), how many wrong ones are caught, and how many images with no digit are answered
@@ -54,6 +55,8 @@ def main(argv=None):
                         help="instead, write 62 images with no digit into DIR")
     parser.add_argument("--letter-nearer", type=float, default=sureness.LETTER_NEARER,
                         help="the rule's LETTER_NEARER (0: no letter is ever nearer)")
+    parser.add_argument("--typed-near", type=float, default=sureness.TYPED_NEAR,
+                        help="the rule's TYPED_NEAR (0: no digit is ever like a typed one)")
     parser.add_argument("--make-drawn-letters", metavar="DIR",
                         help="instead, write 30 letters drawn with a pen (no font) into DIR")
     parser.add_argument("--seed", type=int, default=0, help="with --make-no-digit and "
@@ -65,7 +68,7 @@ def main(argv=None):
     if args.make_drawn_letters:
         make_drawn_letters(args.make_drawn_letters, args.seed)
         return 0
-    sureness.LETTER_NEARER = args.letter_nearer
+    sureness.LETTER_NEARER, sureness.TYPED_NEAR = args.letter_nearer, args.typed_near
     predictor = Predictor(args.model_dir)
     files = sorted(glob.glob(os.path.join(args.digits, "*.png")))
     tally(f"{len(files)} real digits", [answer(f, predictor, f) for f in files],
@@ -73,7 +76,8 @@ def main(argv=None):
     images, labels = data.load_mnist("test", args.data_dir, download=False, raw=True)
     answers = [answer(png_bytes(x), predictor, "mnist") for x in images[: args.count]]
     tally(f"{args.count} MNIST test digits", answers, labels[: args.count])
-    typed = [(digit, typed_digit(digit, font, size)) for font in FONTS for size in (40, 80, 140)
+    typed = [(digit, typed_digit(digit, font, size)) for font in DIGIT_FONTS
+             for size in (40, 80, 140)
              for digit in range(10)]
     tally(f"{len(typed)} typed digits", [answer(png, predictor, "typed")
                                          for _, png in typed], [d for d, _ in typed])
@@ -86,6 +90,7 @@ def main(argv=None):
     return 0
 
 
+DIGIT_FONTS = sorted(glob.glob("/usr/share/fonts/truetype/liberation/*.ttf"))  # Debian's
 FONTS = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",

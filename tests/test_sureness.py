@@ -62,6 +62,16 @@ def test_digits_lie_nearer_their_own_kind(shapes, mnist_test):
     assert sureness.nearer_a_letter(digits, range(10), shapes).sum() <= 1
 
 
+def test_typed_digits_lie_nearest_typed_digits_of_their_kind(shapes):
+    # Typed in Pillow's font, none of those letters.py draws in: most are like a typed digit
+    # (a 1 with a foot lies further from MNIST's 1s than SURE_DISTANCE); letters are not.
+    for size in (40, 90, 150):
+        digits = np.concatenate([typed(str(digit), size) for digit in range(10)])
+        assert sureness.like_a_typed_digit(digits, range(10), shapes).sum() >= 6, size
+    read = np.concatenate([typed(letter) for letter in READ_AS])
+    assert not sureness.like_a_typed_digit(read, list(READ_AS.values()), shapes).any()
+
+
 def test_without_fonts_the_letters_are_left_out(monkeypatch, shapes, mnist_test):
     # A Pillow built without FreeType, or no matplotlib fonts: no letters, and no digit is
     # ever nearer one; the other two rules still decide.
@@ -71,9 +81,12 @@ def test_without_fonts_the_letters_are_left_out(monkeypatch, shapes, mnist_test)
     monkeypatch.setattr(ImageFont, "truetype", no_freetype)
     none = letters.letter_images()
     assert none.shape == (0, 28, 28)
+    typed, typed_digit = letters.typed_digits()
+    assert typed.shape == (0, 28, 28) and typed_digit.shape == (0,)
     images, labels = mnist_test
-    without = dict(shapes, letters=none.reshape(0, 28 * 28))
+    without = dict(shapes, letters=none.reshape(0, 28 * 28), typed=[typed.reshape(0, 784)] * 10)
     assert not sureness.nearer_a_letter(images[:10], labels[:10], without).any()
+    assert not sureness.like_a_typed_digit(images[:10], labels[:10], without).any()
 
 
 def test_a_cache_written_before_the_letters_is_made_again(monkeypatch, tmp_path, mnist_dir):

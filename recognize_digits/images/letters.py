@@ -8,6 +8,8 @@ bold, italic, serif, sans, typewriter), each a few times, turned and slanted a l
 and makes them MNIST-like as the reader makes a digit (its ink at full strength, its strokes to
 MNIST's width, fitted to 20x20, centred by mass). Letters a digit is written as are left out:
 O, o and D (0), I, l, i and j (1), Z and z (2), S and s (5), b (6), B (8), g and q (9).
+`typed_digits` draws the digits the same way: a typed digit is often further from MNIST's
+handwritten ones than a letter is, but it lies nearest a typed digit of its kind.
 Only Pillow and numpy; the fonts are found without importing matplotlib.
 """
 
@@ -44,19 +46,33 @@ def font_files():
 def letter_images(seed=0):
     """The letters, MNIST-like: uint8 [n, 28, 28] (0 paper, 255 ink); none without the fonts
     (then no digit is ever nearer a letter: sureness.py decides as it did before)."""
+    return drawn_in_fonts(LETTERS, seed)[0]
+
+
+def typed_digits(seed=0):
+    """The digits 0-9 as typed, MNIST-like: (uint8 [n, 28, 28], each one's digit [n]); none
+    without the fonts."""
+    images, characters = drawn_in_fonts("0123456789", seed)
+    return images, np.array([int(c) for c in characters], np.uint8)
+
+
+def drawn_in_fonts(characters, seed=0):
+    """Each of `characters` drawn VARIANTS times in each font, MNIST-like: (uint8 [n, 28, 28],
+    the character each one is [n])."""
     rng = np.random.default_rng(seed)
-    out = []
+    out, drawn = [], []
     for path in font_files():
-        for letter in LETTERS:
+        for character in characters:
             for _ in range(VARIANTS):
-                ink = _drawn(letter, path, rng)
+                ink = _drawn(character, path, rng)
                 if ink is not None:
                     out.append(np.round(fit_digit(ink) * 255).astype(np.uint8))
-    return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)
+                    drawn.append(character)
+    return (np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)), drawn
 
 
 def _drawn(letter, path, rng):
-    """`letter` in the font at `path`, turned and slanted at random: its ink in [0, 1], white on
+    """`letter` (any character) in the font at `path`, turned and slanted at random: its ink in [0, 1], white on
     black, at full strength as the reader scales ink (lighting.py); None if the font lacks it."""
     try:
         font = ImageFont.truetype(path, int(rng.integers(*SIZES)))

@@ -4,23 +4,25 @@ The model names a digit for anything it is shown, a letter, a star, a scribble, 
 probability near 100%: the probability alone tells little. What tells more is whether the ink,
 made MNIST-like, looks like the digit named at all. For each digit, `digit_shapes` finds the
 mean of its first 4,000 MNIST training images and the 20 directions in which they vary most
-(principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 2 MB, made
-in a few seconds from the MNIST files train.py used). An image of that digit is close to the flat space
-these span; a letter or a shape is far from it. `distance` is how far (the root of the squared
+(principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 2.7 MB,
+made in a few seconds from the MNIST files train.py used). An image of that digit is close to
+the flat space these span; a letter or a shape is far from it. `distance` is how far (the root of the squared
 difference left after the best fit), measured in units of the distance that 99% of MNIST's
 training digits (others than those fitted) stay within. A letter can lie as close: an R to the
 8s, a T to the 7s. It lies closer still to a letter, though: letters.py draws them in matplotlib's
 fonts, and the same file keeps them, with the first REFERENCE MNIST training images of each digit
-to compare them with. A digit is sure when
+to compare them with. A typed digit, a 1 with a foot or a bold serif 4, can lie as far from
+MNIST's handwritten ones as a letter, but it lies nearest a digit of its kind typed in those
+fonts. A digit is sure when the model gives it at least SURE_P, and either
 
-    - the model gives it at least SURE_P,
-    - it lies within SURE_DISTANCE of its digit's space, and
-    - no letter is nearer to it than LETTER_NEARER times the nearest of those digits of its kind
-      (nearer: the root of the sum of squared differences, pixel by pixel).
+    - it lies within SURE_DISTANCE of its digit's space, and no letter is nearer to it than
+      LETTER_NEARER times the nearest of those digits of its kind (nearer: the root of the sum
+      of squared differences, pixel by pixel), or
+    - a typed digit of its kind lies nearer to it than TYPED_NEAR, and nearer than any letter.
 
-All three chosen on data: the 60 real digits, MNIST's test digits, typed digits and images with
-no digit (docs/real_digits.md, "Not sure"). Where MNIST cannot be found (no train.py run, no
-MNIST_DIR), the probability alone decides. Only numpy (and Pillow, to draw the letters).
+All chosen on data: the 60 real digits, MNIST's test digits, digits typed in fonts that are
+none of matplotlib's, and images with no digit (docs/real_digits.md, "Not sure"). Where MNIST
+cannot be found (no train.py run, no MNIST_DIR), the probability alone decides. Only numpy (and Pillow, to draw the letters).
 """
 
 import functools
@@ -31,15 +33,16 @@ import threading
 import numpy as np
 
 from recognize_digits import data
-from recognize_digits.images.letters import letter_images
+from recognize_digits.images.letters import letter_images, typed_digits
 
 SURE_P = 0.9
 SURE_DISTANCE = 0.95
 LETTER_NEARER = 0.85
+TYPED_NEAR = 5.0
 FIT, CHECK, COMPONENTS, PERCENTILE = 4000, 1000, 20, 99
 REFERENCE = 1000  # MNIST training images of each digit that a letter's distance is compared with
 SHAPES_FILE = "digit_shapes.npz"
-KEYS = ("mean", "components", "limit", "digits", "letters")
+KEYS = ("mean", "components", "limit", "digits", "letters", "typed", "typed_digit")
 _LOADING = threading.Lock()
 
 
@@ -56,7 +59,7 @@ def fit_shapes(images, labels):
     """MNIST's training digits (uint8 [N, 28, 28], labels [N]) -> for each digit the mean of
     its first FIT images, their COMPONENTS principal components, the PERCENTILE-th distance
     of the next CHECK images of it from the space these span, and its first REFERENCE images;
-    and the letters (letters.py), each a row of 784 pixels."""
+    and the letters and typed digits (letters.py), each a row of 784 pixels."""
     images = images.reshape(len(images), -1)
     means, components, limits, references = [], [], [], []
     for digit in range(10):
@@ -72,9 +75,11 @@ def fit_shapes(images, labels):
         components.append(basis.astype(np.float16))
         left = distance(own[FIT : FIT + CHECK], means[-1], components[-1])
         limits.append(np.percentile(left, PERCENTILE))
+    typed, typed_digit = typed_digits()
     return {"mean": np.stack(means), "components": np.stack(components),
             "limit": np.array(limits, np.float32), "digits": np.stack(references),
-            "letters": letter_images().reshape(-1, 28 * 28)}
+            "letters": letter_images().reshape(-1, 28 * 28),
+            "typed": typed.reshape(-1, 28 * 28), "typed_digit": typed_digit}
 
 
 def digit_shapes():
@@ -109,11 +114,14 @@ def _loaded_shapes():
 
 
 def _as_floats(shapes):
-    """The reference digits and letters as floats in [0, 1], once (41 MB): converted on each
-    call instead, each of a server's request threads would keep its own 41 MB of them (glibc
-    keeps an arena per thread), and its memory would grow with the requests."""
+    """The reference digits, letters and typed digits (a group for each digit) as floats in
+    [0, 1], once (44 MB): converted on each call instead, each of a server's request threads
+    would keep its own such memory (glibc keeps an arena per thread), and its memory would grow
+    with the requests."""
+    typed = shapes["typed"].astype(np.float32) / 255
     return dict(shapes, digits=shapes["digits"].astype(np.float32) / 255,
-                letters=shapes["letters"].astype(np.float32) / 255)
+                letters=shapes["letters"].astype(np.float32) / 255,
+                typed=[typed[shapes["typed_digit"] == digit] for digit in range(10)])
 
 
 def shape_distances(inputs, labels, shapes):
@@ -133,12 +141,28 @@ def nearer_a_letter(inputs, labels, shapes):
     images = _rows(inputs)
     if not len(shapes["letters"]):
         return np.zeros(len(images), bool)
+    to_digit = _nearest_of_kind(images, labels, shapes["digits"])
+    return _nearest(images, shapes["letters"]) < LETTER_NEARER * to_digit
+
+
+def like_a_typed_digit(inputs, labels, shapes):
+    """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> whether a typed digit of
+    its kind lies nearer to each than TYPED_NEAR, and nearer than any letter."""
+    images = _rows(inputs)
+    if not len(shapes["letters"]):  # no fonts: no typed digits either
+        return np.zeros(len(images), bool)
+    to_typed = _nearest_of_kind(images, labels, shapes["typed"])
+    return (to_typed < TYPED_NEAR) & (to_typed < _nearest(images, shapes["letters"]))
+
+
+def _nearest_of_kind(images, labels, references):
+    """For each of `images` [n, 784], the distance to the nearest of `references[label]`."""
     labels = np.asarray(labels)
-    to_digit = np.empty(len(images), np.float32)
+    out = np.empty(len(images), np.float32)
     for digit in np.unique(labels):
         own = labels == digit
-        to_digit[own] = _nearest(images[own], shapes["digits"][digit])
-    return _nearest(images, shapes["letters"]) < LETTER_NEARER * to_digit
+        out[own] = _nearest(images[own], references[digit])
+    return out
 
 
 def _rows(inputs):
@@ -148,7 +172,9 @@ def _rows(inputs):
 
 def _nearest(images, references):
     """The distance from each of `images` [n, 784] to the nearest of `references` [m, 784],
-    both in [0, 1]; nothing as large as `references` is made."""
+    both in [0, 1] (infinite where there are none); nothing as large as `references` is made."""
+    if not len(references):
+        return np.full(len(images), np.inf, np.float32)
     squared = (np.einsum("ij,ij->i", references, references)[None] - 2 * images @ references.T
                + np.einsum("ij,ij->i", images, images)[:, None])
     return np.sqrt(np.maximum(squared.min(axis=1), 0))
@@ -163,5 +189,6 @@ def sure(probabilities, inputs):
     shapes = digit_shapes() if inputs is not None else None
     if shapes is None:
         return confident
-    return (confident & (shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
-            & ~nearer_a_letter(inputs, labels, shapes))
+    handwritten = ((shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
+                   & ~nearer_a_letter(inputs, labels, shapes))
+    return confident & (handwritten | like_a_typed_digit(inputs, labels, shapes))
