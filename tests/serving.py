@@ -1,9 +1,10 @@
 """A server process of `infer.py --serve`, and the requests a browser or a script sends it.
 
-tests/test_serve.py and tests/test_serve_browser.py use these, and so do bench/serve_load.py and
+The tests of the server and of its page use these, and so do bench/serve_load.py and
 bench/serve_page.py.
 """
 
+import http.client
 import json
 import os
 import selectors
@@ -95,6 +96,18 @@ def read_line(stream, timeout):
     with selectors.DefaultSelector() as selector:
         selector.register(stream, selectors.EVENT_READ)
         return stream.readline() if selector.select(timeout) else ""
+
+
+def request(server, method, path, body=None, headers=None):
+    """(status, headers, body) for a request sent as written: the path is not cleaned up."""
+    url = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
 
 
 def post(url, body, name=None, top_k=None, timeout=60, headers=None):

@@ -2,7 +2,6 @@
 (tests/serving.py's ServerProcess) on the LeNet-5 the tests train briefly on real MNIST."""
 
 import base64
-import http.client
 import io
 import json
 import os
@@ -17,7 +16,8 @@ from PIL import Image
 
 import infer
 from conftest import ROOT
-from serving import ServerProcess, answers_alone, cycle, photos, post, post_all, rss_mb
+from serving import (ServerProcess, answers_alone, cycle, photos, post, post_all, request,
+                     rss_mb)
 from recognize_digits.run import cli
 from recognize_digits.serve.server import WEB_DIR
 
@@ -29,18 +29,6 @@ PHOTO = Path(ROOT, INFER_3)
 def server(model_dir):
     with ServerProcess("--model-dir", model_dir) as process:
         yield process
-
-
-def request(server, method, path, body=None, headers=None):
-    """(status, headers, body) for a request sent as written: the path is not cleaned up."""
-    url = urllib.parse.urlsplit(server.url)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
 
 
 def raw(server, data, read_for=10):

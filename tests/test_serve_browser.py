@@ -7,49 +7,24 @@ runs). Playwright would need its own Node driver and is only loosely matched to 
 
 Needs `apt-get install chromium chromium-driver` (.ci/run does it) and `pip install selenium`
 (requirements-dev.txt). Without them the tests are skipped, except in CI (CI=true), where they
-fail: the browser must not silently go missing there.
+fail: the browser must not silently go missing there (page_fixtures.py).
 """
 
 import base64
 import os
 
-import pytest
 from PIL import Image
 
 from conftest import ROOT
+from page_fixtures import chromium, desktop, server  # noqa: F401 (fixtures)
 
 try:
     from selenium.webdriver.common.actions import interaction
     from selenium.webdriver.common.by import By
 
     import browser
-    from serving import ServerProcess
-    MISSING = None if browser.chromedriver() else "no chromedriver"
-except ImportError as err:
-    MISSING = f"no {err.name}"
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Checked before the model is trained, so that a skip is immediate."""
-    if MISSING:
-        reason = (f"headless Chromium is needed ({MISSING}): apt-get install chromium "
-                  f"chromium-driver; pip install -r requirements-dev.txt")
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def server(chromium, model_dir):
-    with ServerProcess("--model-dir", model_dir) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def desktop(server):
-    with browser.browser() as driver:
-        yield driver
+except ImportError:  # the chromium fixture skips (or, in CI, fails) each test
+    pass
 
 
 def shown(driver):
