@@ -35,7 +35,7 @@ import numpy as np
 from recognize_digits import data
 from recognize_digits.images.letters import letter_images, typed_digits
 
-SURE_P = 0.9
+SURE_P = 0.97  # of MNIST's wrong answers, 22 of 64 were sure at 0.9, 10 at 0.97
 SURE_DISTANCE = 0.95
 LETTER_NEARER = 0.85
 TYPED_NEAR = 5.0
