@@ -72,8 +72,9 @@ def drawn_in_fonts(characters, seed=0):
 
 
 def _drawn(letter, path, rng):
-    """`letter` (any character) in the font at `path`, turned and slanted at random: its ink in [0, 1], white on
-    black, at full strength as the reader scales ink (lighting.py); None if the font lacks it."""
+    """`letter` (any character) in the font at `path`, turned and slanted at random: its ink in
+    [0, 1], white on black, at full strength as the reader scales ink (lighting.py); None if the
+    font lacks it."""
     try:
         font = ImageFont.truetype(path, int(rng.integers(*SIZES)))
     except (OSError, ImportError):  # an unreadable font; a Pillow built without FreeType

@@ -6,12 +6,12 @@ made MNIST-like, looks like the digit named at all. For each digit, `digit_shape
 mean of its first 4,000 MNIST training images and the 20 directions in which they vary most
 (principal components), once, and keeps them in Paddle's cache (digit_shapes.npz, 2.7 MB,
 made in a few seconds from the MNIST files train.py used). An image of that digit is close to
-the flat space these span; a letter or a shape is far from it. `distance` is how far (the root of the squared
-difference left after the best fit), measured in units of the distance that 99% of MNIST's
-training digits (others than those fitted) stay within. A letter can lie as close: an R to the
-8s, a T to the 7s. It lies closer still to a letter, though: letters.py draws them in matplotlib's
-fonts, and the same file keeps them, with the first REFERENCE MNIST training images of each digit
-to compare them with. A typed digit, a 1 with a foot or a bold serif 4, can lie as far from
+the flat space these span; a letter or a shape is far from it. `distance` is how far (the root
+of the squared difference left after the best fit), measured in units of the distance that 99%
+of MNIST's training digits (others than those fitted) stay within. A letter can lie as close:
+an R to the 8s, a T to the 7s. It lies closer still to a letter, though: letters.py draws them
+in matplotlib's fonts, and the same file keeps them, with the first REFERENCE MNIST training
+images of each digit to compare them with. A typed digit, a 1 with a foot or a bold serif 4, can lie as far from
 MNIST's handwritten ones as a letter, but it lies nearest a digit of its kind typed in those
 fonts. A digit is sure when the model gives it at least SURE_P, and either
 
@@ -22,7 +22,8 @@ fonts. A digit is sure when the model gives it at least SURE_P, and either
 
 All chosen on data: the 60 real digits, MNIST's test digits, digits typed in fonts that are
 none of matplotlib's, and images with no digit (docs/real_digits.md, "Not sure"). Where MNIST
-cannot be found (no train.py run, no MNIST_DIR), the probability alone decides. Only numpy (and Pillow, to draw the letters).
+cannot be found (no train.py run, no MNIST_DIR), the probability alone decides. Only numpy (and
+Pillow, to draw the letters and digits).
 """
 
 import functools
@@ -85,7 +86,7 @@ def fit_shapes(images, labels):
 def digit_shapes():
     """The shapes of MNIST's digits (fit_shapes), from Paddle's cache, made there on first use
     from the MNIST files (never downloaded for this); None where MNIST cannot be had."""
-    with _LOADING:  # a server's threads asking at once: loaded once, not once by each (41 MB)
+    with _LOADING:  # a server's threads asking at once: loaded once, not once by each (44 MB)
         return _loaded_shapes()
 
 
