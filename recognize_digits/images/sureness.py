@@ -13,7 +13,8 @@ an R to the 8s, a T to the 7s. It lies closer still to a letter, though: letters
 in matplotlib's fonts, and the same file keeps them, with the first REFERENCE MNIST training
 images of each digit to compare them with. A typed digit, a 1 with a foot or a bold serif 4,
 can lie as far from MNIST's handwritten ones as a letter, but it lies nearest a digit of its
-kind typed in those fonts (letters.py draws them too). A digit is sure when the model gives it at least SURE_P, and either
+kind typed in those fonts (letters.py draws them too). A digit is sure when the model gives it
+at least SURE_P, and either
 
     - it lies within SURE_DISTANCE of its digit's space, and no letter is nearer to it than
       LETTER_NEARER times the nearest of those digits of its kind (nearer: the root of the sum
