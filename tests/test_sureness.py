@@ -3,8 +3,10 @@ letters of images/letters.py, on MNIST's digits and on letters and digits typed 
 is none of those (Pillow's own)."""
 
 import io
+import os
 import threading
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +148,41 @@ def test_threads_asking_at_once_load_the_shapes_once(monkeypatch, mnist_dir):
     finally:
         sureness._loaded_shapes.cache_clear()
     assert len(loads) == 1
+
+
+def damaged(kind, good, path):
+    """A copy of the good digit_shapes.npz at `path`, damaged in the way `kind` names."""
+    data = bytearray(good.read_bytes())
+    if kind == "cut short":
+        data = data[: len(data) // 3]
+    elif kind == "bytes changed":
+        data[len(data) // 2 : len(data) // 2 + 100] = b"x" * 100
+    elif kind == "not a zip":
+        data = b"garbage\n"
+    elif kind == "other sizes":  # as another version of fit_shapes would write it
+        with np.load(good) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        np.savez(path, **dict(arrays, digits=arrays["digits"][:, :10]))
+        return
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("kind", ["cut short", "bytes changed", "not a zip", "other sizes"])
+def test_a_damaged_cache_is_made_again_not_a_traceback(kind, shapes, tmp_path):
+    # A damaged file raised zipfile.BadZipFile out of infer.py; now it reads as missing.
+    from recognize_digits import data
+
+    good = os.path.join(os.path.dirname(data.cache_dir()), sureness.SHAPES_FILE)
+    path = tmp_path / sureness.SHAPES_FILE
+    damaged(kind, Path(good), path)
+    assert sureness._read_shapes(str(path)) is None
+    assert sureness._read_shapes(good) is not None
+
+
+def test_a_full_disk_leaves_no_part_written_cache(monkeypatch, shapes, tmp_path):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full)
+    sureness._write_shapes(str(tmp_path / sureness.SHAPES_FILE), {"mean": np.zeros(3)})
+    assert list(tmp_path.iterdir()) == []

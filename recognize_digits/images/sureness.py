@@ -27,10 +27,13 @@ cannot be found (no train.py run, no MNIST_DIR), the probability alone decides. 
 Pillow, to draw the letters and digits).
 """
 
+import contextlib
 import functools
 import os
 import tempfile
 import threading
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -94,25 +97,48 @@ def digit_shapes():
 @functools.cache
 def _loaded_shapes():
     path = os.path.join(os.path.dirname(data.cache_dir()), SHAPES_FILE)
+    shapes = _read_shapes(path)
+    if shapes is None:
+        try:
+            images, labels = data.load_mnist("train", download=False, raw=True)
+        except data.DataError:
+            return None
+        shapes = fit_shapes(images, labels)
+        _write_shapes(path, shapes)
+    return _as_floats(shapes)
+
+
+def _read_shapes(path):
+    """digit_shapes.npz as fit_shapes makes it, or None where it is missing, damaged (cut short,
+    its bytes changed) or of another version: it is then made again."""
     try:
         with np.load(path) as npz:
-            return _as_floats({key: npz[key] for key in KEYS})
-    except (OSError, ValueError, KeyError):
-        pass
-    try:
-        images, labels = data.load_mnist("train", download=False, raw=True)
-    except data.DataError:
+            shapes = {key: npz[key] for key in KEYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
-    shapes = fit_shapes(images, labels)
-    try:  # written aside and renamed: another process may be reading it
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".npz")
+    typed = len(shapes["typed"])
+    expected = {"mean": (10, 784), "components": (10, COMPONENTS, 784), "limit": (10,),
+                "digits": (10, REFERENCE, 784), "letters": (len(shapes["letters"]), 784),
+                "typed": (typed, 784), "typed_digit": (typed,)}
+    return shapes if all(shapes[key].shape == expected[key] for key in KEYS) else None
+
+
+def _write_shapes(path, shapes):
+    """Written aside and renamed: another process may be reading it. On a read-only or full disk
+    nothing is left behind, and the shapes are made again next time."""
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
+    except OSError:
+        return
+    try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **shapes)
         os.replace(tmp, path)
-    except OSError:  # a read-only cache: made again next time
-        pass
-    return _as_floats(shapes)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
 
 
 def _as_floats(shapes):
