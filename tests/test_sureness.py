@@ -86,7 +86,8 @@ def test_without_fonts_the_letters_are_left_out(monkeypatch, shapes, mnist_test)
     typed, typed_digit = letters.typed_digits()
     assert typed.shape == (0, 28, 28) and typed_digit.shape == (0,)
     images, labels = mnist_test
-    without = dict(shapes, letters=none.reshape(0, 28 * 28), typed=[typed.reshape(0, 784)] * 10)
+    without = dict(shapes, letters=sureness.References(none.reshape(0, 784)),
+                   typed=[sureness.References(typed.reshape(0, 784))] * 10)
     assert not sureness.nearer_a_letter(images[:10], labels[:10], without).any()
     assert not sureness.like_a_typed_digit(images[:10], labels[:10], without).any()
 
@@ -105,9 +106,10 @@ def test_a_cache_written_before_the_letters_is_made_again(monkeypatch, tmp_path,
         made = sureness.digit_shapes()
     finally:
         sureness._loaded_shapes.cache_clear()
-    assert len(made["letters"]) >= 1000 and made["digits"].shape == (10, sureness.REFERENCE, 784)
+    assert len(made["letters"]) >= 1000 and len(made["digits"]) == 10
     with np.load(old) as written:
         assert set(written.files) == set(sureness.KEYS)
+        assert written["digits"].shape == (10, sureness.REFERENCE, 784)
 
 
 def test_judging_a_digit_makes_nothing_the_size_of_the_references(shapes, mnist_test):

@@ -54,8 +54,8 @@ _LOADING = threading.Lock()
 def distance(images, mean, components):
     """How far each image (rows of [n, 784] in [0, 1]) lies from the space of `components`
     [k, 784] around `mean` [784]: the root of the sum of squares of what the best fit leaves."""
-    centred = np.asarray(images, np.float32) - mean.astype(np.float32)
-    basis = components.astype(np.float32)
+    centred = np.asarray(images, np.float32) - np.asarray(mean, np.float32)
+    basis = np.asarray(components, np.float32)
     left = centred - (centred @ basis.T) @ basis
     return np.sqrt((left * left).sum(axis=1))
 
@@ -142,54 +142,80 @@ def _write_shapes(path, shapes):
 
 
 def _as_floats(shapes):
-    """The reference digits, letters and typed digits (a group for each digit) as floats in
-    [0, 1], once (44 MB): converted on each call instead, each of a server's request threads
-    would keep its own such memory (glibc keeps an arena per thread), and its memory would grow
-    with the requests."""
-    typed = shapes["typed"].astype(np.float32) / 255
-    return dict(shapes, digits=shapes["digits"].astype(np.float32) / 255,
-                letters=shapes["letters"].astype(np.float32) / 255,
-                typed=[typed[shapes["typed_digit"] == digit] for digit in range(10)])
+    """The shapes as the reader compares with them, made once when loaded (44 MB): the space
+    of each digit in float32, the reference digits, letters and typed digits (a group for each
+    digit) as References. Made on each call instead, each of a server's request threads would
+    keep its own such memory (glibc keeps an arena per thread), and its memory would grow with
+    the requests."""
+    typed = shapes["typed"]
+    return dict(shapes, mean=shapes["mean"].astype(np.float32),
+                components=shapes["components"].astype(np.float32),
+                digits=[References(own) for own in shapes["digits"]],
+                letters=References(shapes["letters"]),
+                typed=[References(typed[shapes["typed_digit"] == digit]) for digit in range(10)])
+
+
+class References:
+    """Images to compare with: rows [m, 784] in [0, 1] and their squared lengths, both made
+    once, so that each comparison is one matrix product."""
+
+    def __init__(self, pixels):
+        self.rows = np.asarray(pixels).astype(np.float32) / 255  # uint8 [m, 784]
+        self.lengths = np.einsum("ij,ij->i", self.rows, self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def nearest(self, images):
+        """The distance from each of `images` [n, 784] in [0, 1] to the nearest of the rows
+        (infinite where there are none); nothing as large as the rows is made."""
+        if not len(self.rows):
+            return np.full(len(images), np.inf, np.float32)
+        squared = (self.lengths[None] - 2 * images @ self.rows.T
+                   + np.einsum("ij,ij->i", images, images)[:, None])
+        return np.sqrt(np.maximum(squared.min(axis=1), 0))
 
 
 def shape_distances(inputs, labels, shapes):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> each one's distance from
     its digit's space, in units of the distance 99% of MNIST's own stay within."""
-    images = _rows(inputs)
+    images, labels = _rows(inputs), np.asarray(labels)
     out = np.empty(len(images), np.float32)
-    for i, (image, label) in enumerate(zip(images, labels)):
-        out[i] = distance(image[None], shapes["mean"][label], shapes["components"][label])[0] \
-            / shapes["limit"][label]
+    for digit in np.unique(labels):
+        own = labels == digit
+        out[own] = distance(images[own], shapes["mean"][digit], shapes["components"][digit]) \
+            / shapes["limit"][digit]
     return out
 
 
-def nearer_a_letter(inputs, labels, shapes):
+def nearer_a_letter(inputs, labels, shapes, to_letter=None):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> whether each lies nearer
-    to a letter than LETTER_NEARER times the nearest of the reference digits of its kind."""
+    to a letter than LETTER_NEARER times the nearest of the reference digits of its kind.
+    `to_letter`: each one's distance to the nearest letter, where already known."""
     images = _rows(inputs)
-    if not len(shapes["letters"]):
-        return np.zeros(len(images), bool)
-    to_digit = _nearest_of_kind(images, labels, shapes["digits"])
-    return _nearest(images, shapes["letters"]) < LETTER_NEARER * to_digit
+    if to_letter is None:
+        to_letter = shapes["letters"].nearest(images)
+    return to_letter < LETTER_NEARER * _nearest_of_kind(images, labels, shapes["digits"])
 
 
-def like_a_typed_digit(inputs, labels, shapes):
+def like_a_typed_digit(inputs, labels, shapes, to_letter=None):
     """Model inputs [n, 1, 28, 28] in [-1, 1] and the digits named -> whether a typed digit of
-    its kind lies nearer to each than TYPED_NEAR, and nearer than any letter."""
+    its kind lies nearer to each than TYPED_NEAR, and nearer than any letter (`to_letter` as
+    for nearer_a_letter). Without fonts there are neither, and none is."""
     images = _rows(inputs)
-    if not len(shapes["letters"]):  # no fonts: no typed digits either
-        return np.zeros(len(images), bool)
+    if to_letter is None:
+        to_letter = shapes["letters"].nearest(images)
     to_typed = _nearest_of_kind(images, labels, shapes["typed"])
-    return (to_typed < TYPED_NEAR) & (to_typed < _nearest(images, shapes["letters"]))
+    return (to_typed < TYPED_NEAR) & (to_typed < to_letter)
 
 
-def _nearest_of_kind(images, labels, references):
-    """For each of `images` [n, 784], the distance to the nearest of `references[label]`."""
+def _nearest_of_kind(images, labels, kinds):
+    """For each of `images` [n, 784], the distance to the nearest of `kinds[label]` (References)."""
     labels = np.asarray(labels)
     out = np.empty(len(images), np.float32)
     for digit in np.unique(labels):
         own = labels == digit
-        out[own] = _nearest(images[own], references[digit])
+        out[own] = kinds[digit].nearest(images[own])
     return out
 
 
@@ -198,25 +224,16 @@ def _rows(inputs):
     return (np.asarray(inputs, np.float32).reshape(len(inputs), -1) + 1) / 2
 
 
-def _nearest(images, references):
-    """The distance from each of `images` [n, 784] to the nearest of `references` [m, 784],
-    both in [0, 1] (infinite where there are none); nothing as large as `references` is made."""
-    if not len(references):
-        return np.full(len(images), np.inf, np.float32)
-    squared = (np.einsum("ij,ij->i", references, references)[None] - 2 * images @ references.T
-               + np.einsum("ij,ij->i", images, images)[:, None])
-    return np.sqrt(np.maximum(squared.min(axis=1), 0))
-
-
 def sure(probabilities, inputs):
     """Whether each digit read is sure: `probabilities` [n, 10] the model's, `inputs`
     [n, 1, 28, 28] what it read (None: the probability alone decides)."""
     probabilities = np.asarray(probabilities)
     labels = probabilities.argmax(axis=1)
     confident = probabilities.max(axis=1) >= SURE_P
-    shapes = digit_shapes() if inputs is not None else None
+    shapes = digit_shapes() if inputs is not None and confident.any() else None
     if shapes is None:
         return confident
+    to_letter = shapes["letters"].nearest(_rows(inputs))  # both rules ask
     handwritten = ((shape_distances(inputs, labels, shapes) <= SURE_DISTANCE)
-                   & ~nearer_a_letter(inputs, labels, shapes))
-    return confident & (handwritten | like_a_typed_digit(inputs, labels, shapes))
+                   & ~nearer_a_letter(inputs, labels, shapes, to_letter))
+    return confident & (handwritten | like_a_typed_digit(inputs, labels, shapes, to_letter))
